@@ -15,7 +15,7 @@ up: setup
 
 check: setup
 	node_modules/.bin/tsc -p .
-	node_modules/.bin/biome check src bench test
+	node_modules/.bin/biome check
 
 test: setup check
 	$(NODE) --test --test-concurrency=$(CONCURRENCY) --test-timeout=300000 $(foreach t,$(TESTS),'$(t)')
