@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API
 import * as x509 from '@peculiar/x509';
 
-const crypto = webcrypto as unknown as Crypto;
+// The DOM Crypto types are not in this project's lib; the library accepts Node's webcrypto.
+const crypto = webcrypto as any;
+type KeyPair = webcrypto.CryptoKeyPair;
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 export interface CertKey {
@@ -33,7 +35,11 @@ export async function ensurePki(dataDir: string): Promise<Pki> {
     const [caCert, caKey, sCert, sKey, aCert, aKey] = await Promise.all(
       FILES.map((f) => readFile(join(dir, f), 'utf8')),
     );
-    return { ca: { cert: caCert, key: caKey }, server: { cert: sCert, key: sKey }, admin: { cert: aCert, key: aKey } };
+    return {
+      ca: { cert: caCert, key: caKey },
+      server: { cert: sCert, key: sKey },
+      admin: { cert: aCert, key: aKey },
+    };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -48,7 +54,7 @@ export async function ensurePki(dataDir: string): Promise<Pki> {
 export async function generatePki(): Promise<Pki> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
-  const caKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const caKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as KeyPair;
   const caCert = await x509.X509CertificateGenerator.createSelfSigned(
     {
       name: 'CN=skiff-ca',
@@ -67,10 +73,13 @@ export async function generatePki(): Promise<Pki> {
   const ca = { cert: caCert.toString('pem'), key: await keyPem(caKeys.privateKey) };
 
   async function leaf(subject: string, usage: x509.ExtendedKeyUsage, sans?: x509.JsonGeneralNames) {
-    const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as KeyPair;
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension([usage]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey, false, crypto),
     ];
@@ -103,7 +112,7 @@ export async function generatePki(): Promise<Pki> {
   return { ca, server, admin };
 }
 
-async function keyPem(key: CryptoKey): Promise<string> {
+async function keyPem(key: webcrypto.CryptoKey): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', key));
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n');
   return `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`;

@@ -1,0 +1,118 @@
+/**
+ * Starting the API server programmatically: PKI and kubeconfig in the data dir, the store,
+ * default namespaces, in-process controllers, then HTTPS. Used by `skiff server`, tests and
+ * benchmarks.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { isReason } from '../api/errors.ts';
+import * as protobufCodec from '../api/protobuf/index.ts';
+import type { ResourceRegistry } from '../api/resource.ts';
+import type { Backend } from '../store/backend.ts';
+import type { PatchEngine } from './context.ts';
+import type { ProtobufCodec } from './negotiation.ts';
+import { Objects } from './objects.ts';
+import { adminKubeconfig, ensurePki } from './pki/index.ts';
+import { ApiHandler, createHttpsServer } from './server.ts';
+
+export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface StartOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Address to listen on; default 127.0.0.1 (tests) — the CLI passes 0.0.0.0. */
+  bind?: string;
+  backend: Backend;
+  registry: ResourceRegistry;
+  /** Default: src/api/protobuf's codec. */
+  protobuf?: ProtobufCodec;
+  patch?: PatchEngine;
+  /** Daemons to run beside the server (garbage collector, namespace controller, ...). */
+  controllers?: ((objects: Objects, registry: ResourceRegistry, signal: AbortSignal) => Promise<void>)[];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  kubeconfigPath: string;
+  objects: Objects;
+  handler: ApiHandler;
+  close(): Promise<void>;
+}
+
+/** Create the default namespaces that are missing. */
+export async function ensureDefaultNamespaces(objects: Objects, registry: ResourceRegistry): Promise<void> {
+  const def = registry.byResource('', 'v1', 'namespaces');
+  if (!def) return;
+  for (const name of DEFAULT_NAMESPACES) {
+    const ns = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name,
+        uid: crypto.randomUUID(),
+        creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        labels: { 'kubernetes.io/metadata.name': name },
+      },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    };
+    try {
+      await objects.create(def, ns);
+    } catch (e) {
+      if (!isReason(e, 'AlreadyExists')) throw e;
+    }
+  }
+}
+
+export async function startApiServer(o: StartOptions): Promise<RunningServer> {
+  await mkdir(o.dataDir, { recursive: true });
+  const pki = await ensurePki(o.dataDir);
+  const objects = new Objects(o.backend);
+  const handler = new ApiHandler({
+    registry: o.registry,
+    objects,
+    protobuf: o.protobuf ?? protobufCodec,
+    patch: o.patch,
+  });
+  await ensureDefaultNamespaces(objects, o.registry);
+  const abort = new AbortController();
+  const daemons = (o.controllers ?? []).map((c) =>
+    c(objects, o.registry, abort.signal).catch((e) => {
+      if (!abort.signal.aborted) console.error('apiserver: controller stopped:', e);
+    }),
+  );
+  const server = createHttpsServer(handler, {
+    port: o.port,
+    host: o.bind ?? '127.0.0.1',
+    cert: pki.server.cert,
+    key: pki.server.key,
+    ca: pki.ca.cert,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.bind ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = o.bind && o.bind !== '0.0.0.0' && o.bind !== '::' ? o.bind : '127.0.0.1';
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  handler.address = `${host}:${port}`;
+  const kubeconfigPath = join(o.dataDir, 'kubeconfig');
+  await writeFile(kubeconfigPath, adminKubeconfig(pki, url), { mode: 0o600 });
+  handler.ready = true;
+  return {
+    url,
+    port,
+    kubeconfigPath,
+    objects,
+    handler,
+    async close() {
+      abort.abort();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(daemons);
+    },
+  };
+}
