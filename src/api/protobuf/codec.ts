@@ -207,14 +207,16 @@ function scalarToJson(type: string, v: unknown): Json {
     case 'bool':
       return (v as boolean | undefined) ?? false;
     case 'bytes': {
+      // Go: a nil []byte is null, an empty one ""; only a field absent from the wire is nil
       const b = v as Uint8Array | undefined;
-      return b && b.length > 0 ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64') : null;
+      return b ? Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64') : null;
     }
     default:
       return toNumber(v);
   }
 }
 
+/** Go's omitempty test: false, 0, "" and nil or empty byte slices. */
 function isZeroScalar(v: Json): boolean {
   return v === null || v === '' || v === 0 || v === false;
 }
