@@ -185,3 +185,28 @@ test('plugin errors, crashes and timeouts become CniErrors, and a failed ADD is 
   assert.ok(Date.now() - started < 4000);
   await assert.rejects(netWith('absent').setUp(sandbox), /absent find failed: not found/);
 });
+
+test('confDir: the lexically first conflist is the network', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-cni-confdir-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fake = await fakePlugins(dir);
+  const confDir = join(dir, 'net.d');
+  await mkdir(confDir);
+  const list = (name: string) =>
+    JSON.stringify({ cniVersion: '1.0.0', name, plugins: [{ type: 'fake-main' }] });
+  await writeFile(join(confDir, '20-second.conflist'), list('second'));
+  await writeFile(join(confDir, '10-first.conflist'), list('first'));
+  await writeFile(join(confDir, '05-single.conf'), '{"cniVersion":"1.0.0","name":"single","type":"bridge"}');
+  await writeFile(join(confDir, '00-notes.json'), '{"hello":"world"}');
+  const net = cniNetwork({ confDir, binDirs: [fake.bin], cacheDir: join(dir, 'cache') });
+  await net.setUp(sandbox);
+  const main = (await fake.calls()).find((c) => c.call === 'fake-main-ADD');
+  assert.equal(main?.stdin.name, 'first');
+  await net.tearDown(sandbox);
+
+  const empty = join(dir, 'empty.d');
+  await mkdir(empty);
+  const none = cniNetwork({ confDir: empty, binDirs: [fake.bin], cacheDir: join(dir, 'cache') });
+  await assert.rejects(none.setUp(sandbox), /no CNI network configuration list/);
+  assert.throws(() => cniNetwork({ binDirs: [], cacheDir: dir }), /exactly one of conflist and confDir/);
+});
