@@ -1,0 +1,615 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type Container,
+  type ContainerIdRequest,
+  type ContainerStats,
+  type ContainerStatus,
+  type CreateContainerRequest,
+  CriError,
+  criInvalid,
+  criNotFound,
+  type ExecSyncRequest,
+  GrpcStatus,
+  type ListContainerStatsRequest,
+  type ListContainersRequest,
+  type ListPodSandboxRequest,
+  type PodSandboxIdRequest,
+  type PodSandboxStatusRequest,
+  type PodSandboxStatusResponse,
+  type RunPodSandboxRequest,
+  type RuntimeService,
+  type StopContainerRequest,
+  type UpdateContainerResourcesRequest,
+} from '../cri/index.ts';
+import { readCgroupFile, removeCgroup } from './cgroups.ts';
+import { execCommand, mustRun } from './exec.ts';
+import type { ImageStore } from './images.ts';
+import { type ExitRecord, MONITOR_SCRIPT, type MonitorConfig } from './monitor.ts';
+import type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
+import { Runc } from './runc.ts';
+import { buildSpec } from './spec.ts';
+import {
+  type ContainerRecord,
+  listRecords,
+  matchLabels,
+  nowNs,
+  readJson,
+  type SandboxRecord,
+  writeJson,
+} from './state.ts';
+
+const newId = () => randomBytes(32).toString('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isMountpoint(p: string): Promise<boolean> {
+  return (await execCommand('mountpoint', ['-q', p])).exitCode === 0;
+}
+
+async function unmount(p: string): Promise<void> {
+  if (!fs.existsSync(p)) return;
+  for (let i = 0; i < 5 && (await isMountpoint(p)); i++) {
+    const r = await execCommand('umount', [p]);
+    if (r.exitCode !== 0) await execCommand('umount', ['-l', p]);
+  }
+}
+
+/**
+ * Skiff's CRI RuntimeService: sandboxes are namespace files (net, ipc, uts) held by bind mounts,
+ * containers are runc containers in OCI bundles over overlayfs, each run by a detached monitor.
+ * Everything is on disk under `stateDir`, so a restarted runtime picks up where it left off.
+ */
+export class SkiffRuntimeService implements RuntimeService {
+  readonly #stateDir: string;
+  readonly #images: ImageStore;
+  readonly #network?: PodNetwork;
+  readonly runc: Runc;
+
+  constructor(opts: { stateDir: string; images: ImageStore; network?: PodNetwork }) {
+    this.#stateDir = opts.stateDir;
+    this.#images = opts.images;
+    this.#network = opts.network;
+    this.runc = new Runc(path.join(opts.stateDir, 'runc'));
+    for (const d of ['sandboxes', 'containers', 'runc'])
+      fs.mkdirSync(path.join(this.#stateDir, d), { recursive: true });
+  }
+
+  #sandboxDir(id: string) {
+    return path.join(this.#stateDir, 'sandboxes', id);
+  }
+  #containerDir(id: string) {
+    return path.join(this.#stateDir, 'containers', id);
+  }
+
+  #sandbox(id: string | undefined): SandboxRecord {
+    const found = this.#resolve('sandboxes', 'sandbox.json', id);
+    if (!found) throw criNotFound(`pod sandbox "${id}"`);
+    return found as SandboxRecord;
+  }
+
+  #container(id: string | undefined): ContainerRecord {
+    const found = this.#resolve('containers', 'container.json', id);
+    if (!found) throw criNotFound(`container "${id}"`);
+    return found as ContainerRecord;
+  }
+
+  /** Finds a record by full ID or unique prefix (as crictl allows). */
+  #resolve(kind: string, file: string, id: string | undefined): unknown {
+    if (!id) throw criInvalid('ID must not be empty');
+    const dir = path.join(this.#stateDir, kind);
+    const exact = readJson(path.join(dir, id, file));
+    if (exact) return exact;
+    const matches = fs.readdirSync(dir).filter((n) => n.startsWith(id));
+    return matches.length === 1 ? readJson(path.join(dir, matches[0], file)) : undefined;
+  }
+
+  #netSandbox(sb: SandboxRecord): PodNetworkSandbox {
+    return {
+      id: sb.id,
+      name: sb.metadata.name,
+      namespace: sb.metadata.namespace,
+      netnsPath: path.join(this.#sandboxDir(sb.id), 'ns', 'net'),
+    };
+  }
+
+  #portMappings(sb: SandboxRecord): PodPortMapping[] {
+    return (sb.config.portMappings ?? [])
+      .filter((p) => p.hostPort)
+      .map((p) => ({
+        hostPort: p.hostPort!,
+        containerPort: p.containerPort ?? 0,
+        protocol: p.protocol === 'UDP' ? 'udp' : 'tcp',
+        ...(p.hostIp ? { hostIP: p.hostIp } : {}),
+      }));
+  }
+
+  async version() {
+    return { version: '0.1.0', runtimeName: 'skiff', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  }
+
+  async status() {
+    return {
+      status: {
+        conditions: [
+          { type: 'RuntimeReady', status: true, reason: '', message: '' },
+          { type: 'NetworkReady', status: true, reason: '', message: '' },
+        ],
+      },
+      info: {},
+    };
+  }
+
+  async updateRuntimeConfig() {
+    return {};
+  }
+
+  async runPodSandbox(req: RunPodSandboxRequest) {
+    const config = req.config ?? {};
+    if (!config.metadata?.name) throw criInvalid('sandbox config must have metadata.name');
+    const id = newId();
+    const dir = this.#sandboxDir(id);
+    const nsDir = path.join(dir, 'ns');
+    await fsp.mkdir(nsDir, { recursive: true });
+    const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === 'NODE';
+    const ownCgroup = !config.linux?.cgroupParent;
+    const record: SandboxRecord = {
+      id,
+      metadata: { attempt: 0, ...config.metadata },
+      labels: config.labels ?? {},
+      annotations: config.annotations ?? {},
+      createdAt: nowNs(),
+      state: 'SANDBOX_READY',
+      ips: [],
+      config,
+      hostNetwork,
+      cgroupParent: config.linux?.cgroupParent || `/skiff/${id.slice(0, 16)}`,
+      ownCgroup,
+    };
+    try {
+      const hostname = config.hostname || config.metadata.name;
+      const nsArgs: string[] = [];
+      for (const ns of hostNetwork ? ['ipc', 'uts'] : ['net', 'ipc', 'uts']) {
+        await fsp.writeFile(path.join(nsDir, ns), '');
+        nsArgs.push(`--${ns}=${path.join(nsDir, ns)}`);
+      }
+      const setup = hostNetwork ? 'hostname "$1"' : 'hostname "$1" && ip link set lo up';
+      await mustRun('unshare', [...nsArgs, 'sh', '-c', setup, 'sh', hostname]);
+      const dns = config.dnsConfig;
+      const resolv =
+        dns && (dns.servers?.length || dns.searches?.length)
+          ? [
+              ...(dns.searches?.length ? [`search ${dns.searches.join(' ')}`] : []),
+              ...(dns.servers ?? []).map((s) => `nameserver ${s}`),
+              ...(dns.options?.length ? [`options ${dns.options.join(' ')}`] : []),
+            ].join('\n') + '\n'
+          : await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+      await fsp.writeFile(path.join(dir, 'resolv.conf'), resolv);
+      await fsp.writeFile(path.join(dir, 'hostname'), `${hostname}\n`);
+      writeJson(path.join(dir, 'sandbox.json'), record);
+      if (this.#network && !hostNetwork) {
+        const { ips } = await this.#network.setUp(this.#netSandbox(record), {
+          portMappings: this.#portMappings(record),
+        });
+        record.ips = ips;
+      }
+      const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
+      for (const ip of record.ips) hosts.push(`${ip}\t${hostname}`);
+      await fsp.writeFile(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
+      writeJson(path.join(dir, 'sandbox.json'), record);
+    } catch (err) {
+      await this.#releaseSandbox(record).catch(() => {});
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return { podSandboxId: id };
+  }
+
+  /** Tears down the network and drops the namespace files; idempotent. */
+  async #releaseSandbox(sb: SandboxRecord): Promise<void> {
+    const nsDir = path.join(this.#sandboxDir(sb.id), 'ns');
+    if (this.#network && !sb.hostNetwork && (await isMountpoint(path.join(nsDir, 'net')))) {
+      await this.#network.tearDown(this.#netSandbox(sb), { portMappings: this.#portMappings(sb) });
+    }
+    for (const ns of ['net', 'ipc', 'uts']) await unmount(path.join(nsDir, ns));
+  }
+
+  async stopPodSandbox(req: PodSandboxIdRequest) {
+    let sb: SandboxRecord;
+    try {
+      sb = this.#sandbox(req.podSandboxId);
+    } catch (err) {
+      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
+      throw err;
+    }
+    for (const c of this.#containers().filter((c) => c.sandboxId === sb.id)) {
+      await this.stopContainer({ containerId: c.id, timeout: 0 });
+    }
+    await this.#releaseSandbox(sb);
+    sb.state = 'SANDBOX_NOTREADY';
+    writeJson(path.join(this.#sandboxDir(sb.id), 'sandbox.json'), sb);
+    return {};
+  }
+
+  async removePodSandbox(req: PodSandboxIdRequest) {
+    let sb: SandboxRecord;
+    try {
+      sb = this.#sandbox(req.podSandboxId);
+    } catch (err) {
+      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
+      throw err;
+    }
+    for (const c of this.#containers().filter((c) => c.sandboxId === sb.id)) {
+      await this.removeContainer({ containerId: c.id });
+    }
+    await this.#releaseSandbox(sb);
+    if (sb.ownCgroup) removeCgroup(sb.cgroupParent);
+    await fsp.rm(this.#sandboxDir(sb.id), { recursive: true, force: true });
+    return {};
+  }
+
+  #sandboxes(): SandboxRecord[] {
+    return listRecords<SandboxRecord>(path.join(this.#stateDir, 'sandboxes'), 'sandbox.json');
+  }
+
+  async podSandboxStatus(req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> {
+    const sb = this.#sandbox(req.podSandboxId);
+    return {
+      status: {
+        id: sb.id,
+        metadata: sb.metadata,
+        state: sb.state,
+        createdAt: sb.createdAt,
+        network: { ip: sb.ips[0] ?? '', additionalIps: sb.ips.slice(1).map((ip) => ({ ip })) },
+        linux: {
+          namespaces: {
+            options: { network: sb.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD', targetId: '' },
+          },
+        },
+        labels: sb.labels,
+        annotations: sb.annotations,
+        runtimeHandler: '',
+      },
+      info: req.verbose ? { netns: this.#netSandbox(sb).netnsPath } : {},
+    };
+  }
+
+  async listPodSandbox(req: ListPodSandboxRequest) {
+    const f = req.filter ?? {};
+    const items = this.#sandboxes()
+      .filter((sb) => !f.id || sb.id.startsWith(f.id))
+      .filter((sb) => !f.state || sb.state === f.state.state)
+      .filter((sb) => matchLabels(sb.labels, f.labelSelector))
+      .map((sb) => ({
+        id: sb.id,
+        metadata: sb.metadata,
+        state: sb.state,
+        createdAt: sb.createdAt,
+        labels: sb.labels,
+        annotations: sb.annotations,
+        runtimeHandler: '',
+      }));
+    return { items };
+  }
+
+  async createContainer(req: CreateContainerRequest) {
+    const sb = this.#sandbox(req.podSandboxId);
+    if (sb.state !== 'SANDBOX_READY')
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `sandbox ${sb.id} is not ready`);
+    const config = req.config ?? {};
+    if (!config.metadata?.name) throw criInvalid('container config must have metadata.name');
+    const imageRef = config.image?.image ?? '';
+    const image = this.#images.get(imageRef);
+    const id = newId();
+    const dir = this.#containerDir(id);
+    const bundle = path.join(dir, 'bundle');
+    const rootfs = path.join(bundle, 'rootfs');
+    const sdir = this.#sandboxDir(sb.id);
+    for (const d of [rootfs, path.join(dir, 'upper'), path.join(dir, 'work')])
+      await fsp.mkdir(d, { recursive: true });
+    const lowerDirs = image.chainIds.map((c) => this.#images.snapshotPath(c)).reverse();
+    const record: ContainerRecord = {
+      id,
+      sandboxId: sb.id,
+      metadata: { attempt: 0, ...config.metadata },
+      image: { image: imageRef, annotations: config.image?.annotations ?? {} },
+      imageRef: image.repoDigests[0] ?? image.id,
+      imageId: image.id,
+      labels: config.labels ?? {},
+      annotations: config.annotations ?? {},
+      logPath: config.logPath ? path.join(sb.config.logDirectory ?? '', config.logPath) : '',
+      mounts: config.mounts ?? [],
+      resources: config.linux?.resources,
+      cgroupsPath: `${sb.cgroupParent}/${id}`,
+      chainIds: image.chainIds,
+      createdAt: nowNs(),
+    };
+    try {
+      const minOom = Number(await fsp.readFile('/proc/self/oom_score_adj', 'utf8').catch(() => '0'));
+      const spec = buildSpec({
+        config,
+        image: image.config,
+        lowerDirs,
+        sandbox: {
+          netns: sb.hostNetwork ? undefined : path.join(sdir, 'ns', 'net'),
+          ipcns: path.join(sdir, 'ns', 'ipc'),
+          utsns: path.join(sdir, 'ns', 'uts'),
+          resolvConf: path.join(sdir, 'resolv.conf'),
+          hosts: path.join(sdir, 'hosts'),
+          hostname: path.join(sdir, 'hostname'),
+        },
+        cgroupsPath: record.cgroupsPath,
+        minOomScoreAdj: minOom,
+      });
+      writeJson(path.join(bundle, 'config.json'), spec);
+      const opts = `lowerdir=${lowerDirs.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+      await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
+      writeJson(path.join(dir, 'container.json'), record);
+    } catch (err) {
+      await unmount(rootfs);
+      await fsp.rm(dir, { recursive: true, force: true });
+      throw err instanceof CriError ? err : criInvalid((err as Error).message);
+    }
+    return { containerId: id };
+  }
+
+  async startContainer(req: ContainerIdRequest) {
+    const c = this.#container(req.containerId);
+    const dir = this.#containerDir(c.id);
+    if (c.startedAt)
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} was already started`);
+    const mon: MonitorConfig = {
+      runcRoot: this.runc.root,
+      id: c.id,
+      bundle: path.join(dir, 'bundle'),
+      logPath: c.logPath,
+    };
+    writeJson(path.join(dir, 'monitor.json'), mon);
+    c.startedAt = nowNs();
+    writeJson(path.join(dir, 'container.json'), c);
+    const child = spawn(process.execPath, [MONITOR_SCRIPT, dir], { detached: true, stdio: 'ignore' });
+    child.unref();
+    // Wait until runc reports it running (or it has already exited).
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      if (fs.existsSync(path.join(dir, 'exit.json'))) return {};
+      const st = await this.runc.state(c.id);
+      if (st && (st.status === 'running' || st.status === 'stopped')) return {};
+      await sleep(50);
+    }
+    throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `container ${c.id} did not start within 30s`);
+  }
+
+  /** The live state of a container, from its exit record, its monitor and runc. */
+  async #state(c: ContainerRecord): Promise<{ state: ContainerStatus['state']; exit?: ExitRecord }> {
+    const dir = this.#containerDir(c.id);
+    if (!c.startedAt) return { state: 'CONTAINER_CREATED' };
+    const exit = readJson<ExitRecord>(path.join(dir, 'exit.json'));
+    if (exit) return { state: 'CONTAINER_EXITED', exit };
+    const pid = Number(await fsp.readFile(path.join(dir, 'monitor.pid'), 'utf8').catch(() => '0'));
+    if (pid && pidAlive(pid)) return { state: 'CONTAINER_RUNNING' };
+    if (!pid && Date.now() * 1e6 - c.startedAt < 10e9) return { state: 'CONTAINER_RUNNING' };
+    // The monitor is gone without a record: the container cannot be reaped any more.
+    const st = await this.runc.state(c.id);
+    if (st?.status === 'running') return { state: 'CONTAINER_RUNNING' };
+    const lost: ExitRecord = { exitCode: 255, finishedAt: nowNs(), reason: 'Unknown' };
+    writeJson(path.join(dir, 'exit.json'), lost);
+    return { state: 'CONTAINER_EXITED', exit: lost };
+  }
+
+  async stopContainer(req: StopContainerRequest) {
+    let c: ContainerRecord;
+    try {
+      c = this.#container(req.containerId);
+    } catch (err) {
+      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
+      throw err;
+    }
+    const exited = async () => (await this.#state(c)).state !== 'CONTAINER_RUNNING';
+    if ((await this.#state(c)).state !== 'CONTAINER_RUNNING') return {};
+    const timeoutMs = Math.max(0, Number(req.timeout ?? 0)) * 1000;
+    if (timeoutMs > 0) {
+      await this.runc.kill(c.id, 'TERM');
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && !(await exited())) await sleep(100);
+    }
+    const deadline = Date.now() + 15_000;
+    while (!(await exited())) {
+      await this.runc.kill(c.id, 'KILL');
+      if (Date.now() > deadline)
+        throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `container ${c.id} did not stop`);
+      await sleep(100);
+    }
+    return {};
+  }
+
+  async removeContainer(req: ContainerIdRequest) {
+    let c: ContainerRecord;
+    try {
+      c = this.#container(req.containerId);
+    } catch (err) {
+      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
+      throw err;
+    }
+    await this.stopContainer({ containerId: c.id, timeout: 0 });
+    await this.runc.delete(c.id);
+    const dir = this.#containerDir(c.id);
+    await unmount(path.join(dir, 'bundle', 'rootfs'));
+    removeCgroup(c.cgroupsPath);
+    await fsp.rm(dir, { recursive: true, force: true });
+    return {};
+  }
+
+  #containers(): ContainerRecord[] {
+    return listRecords<ContainerRecord>(path.join(this.#stateDir, 'containers'), 'container.json');
+  }
+
+  async listContainers(req: ListContainersRequest) {
+    const f = req.filter ?? {};
+    const out: Container[] = [];
+    for (const c of this.#containers()) {
+      if (f.id && !c.id.startsWith(f.id)) continue;
+      if (f.podSandboxId && !c.sandboxId.startsWith(f.podSandboxId)) continue;
+      if (!matchLabels(c.labels, f.labelSelector)) continue;
+      const { state } = await this.#state(c);
+      if (f.state && f.state.state !== state) continue;
+      out.push({
+        id: c.id,
+        podSandboxId: c.sandboxId,
+        metadata: c.metadata,
+        image: c.image,
+        imageRef: c.imageRef,
+        imageId: c.imageId,
+        state,
+        createdAt: c.createdAt,
+        labels: c.labels,
+        annotations: c.annotations,
+      });
+    }
+    return { containers: out };
+  }
+
+  async containerStatus(req: { containerId?: string; verbose?: boolean }) {
+    const c = this.#container(req.containerId);
+    const { state, exit } = await this.#state(c);
+    const status: ContainerStatus = {
+      id: c.id,
+      metadata: c.metadata,
+      state,
+      createdAt: c.createdAt,
+      startedAt: c.startedAt ?? 0,
+      finishedAt: exit?.finishedAt ?? 0,
+      exitCode: exit?.exitCode ?? 0,
+      image: c.image,
+      imageRef: c.imageRef,
+      imageId: c.imageId,
+      reason: exit?.reason ?? '',
+      message: '',
+      labels: c.labels,
+      annotations: c.annotations,
+      mounts: c.mounts,
+      logPath: c.logPath,
+      resources: c.resources ? { linux: c.resources } : null,
+    };
+    return { status, info: {} };
+  }
+
+  async updateContainerResources(req: UpdateContainerResourcesRequest) {
+    const c = this.#container(req.containerId);
+    const r = req.linux ?? {};
+    const flags: string[] = [];
+    if (r.memoryLimitInBytes) flags.push('--memory', String(r.memoryLimitInBytes));
+    if (r.cpuShares) flags.push('--cpu-share', String(r.cpuShares));
+    if (r.cpuQuota) flags.push('--cpu-quota', String(r.cpuQuota));
+    if (r.cpuPeriod) flags.push('--cpu-period', String(r.cpuPeriod));
+    if (r.cpusetCpus) flags.push('--cpuset-cpus', r.cpusetCpus);
+    if (r.cpusetMems) flags.push('--cpuset-mems', r.cpusetMems);
+    if ((await this.#state(c)).state === 'CONTAINER_RUNNING' && flags.length > 0)
+      await this.runc.update(c.id, flags);
+    c.resources = { ...c.resources, ...r };
+    writeJson(path.join(this.#containerDir(c.id), 'container.json'), c);
+    return {};
+  }
+
+  async reopenContainerLog(req: ContainerIdRequest) {
+    const c = this.#container(req.containerId);
+    const pid = Number(
+      await fsp.readFile(path.join(this.#containerDir(c.id), 'monitor.pid'), 'utf8').catch(() => '0'),
+    );
+    if (!pid || !pidAlive(pid))
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} is not running`);
+    process.kill(pid, 'SIGHUP');
+    return {};
+  }
+
+  async execSync(req: ExecSyncRequest) {
+    const c = this.#container(req.containerId);
+    if ((await this.#state(c)).state !== 'CONTAINER_RUNNING') {
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} is not running`);
+    }
+    if (!req.cmd?.length) throw criInvalid('cmd must not be empty');
+    const timeout = Number(req.timeout ?? 0);
+    const r = await this.runc.exec(c.id, req.cmd, timeout > 0 ? timeout * 1000 : undefined);
+    if (r.timedOut) {
+      throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `command timed out after ${timeout}s`);
+    }
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  }
+
+  async #stats(c: ContainerRecord): Promise<ContainerStats> {
+    const ts = nowNs();
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const usage = num(readCgroupFile('memory', c.cgroupsPath, 'memory.usage_in_bytes'));
+    const stat = readCgroupFile('memory', c.cgroupsPath, 'memory.stat') ?? '';
+    const field = (k: string) => Number(stat.match(new RegExp(`^${k} (\\d+)$`, 'm'))?.[1] ?? 0);
+    const inactive = field('total_inactive_file');
+    const cpu = num(readCgroupFile('cpuacct', c.cgroupsPath, 'cpuacct.usage'));
+    const upper = path.join(this.#containerDir(c.id), 'upper');
+    const du = await execCommand('du', ['-sb', upper]);
+    const used = Number(du.stdout.toString().split('\t')[0]) || 0;
+    return {
+      attributes: { id: c.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },
+      cpu: cpu === undefined ? null : { timestamp: ts, usageCoreNanoSeconds: { value: cpu } },
+      memory:
+        usage === undefined
+          ? null
+          : {
+              timestamp: ts,
+              workingSetBytes: { value: Math.max(0, usage - inactive) },
+              usageBytes: { value: usage },
+              rssBytes: { value: field('total_rss') },
+              pageFaults: { value: field('total_pgfault') },
+              majorPageFaults: { value: field('total_pgmajfault') },
+            },
+      writableLayer: {
+        timestamp: ts,
+        fsId: { mountpoint: upper },
+        usedBytes: { value: used },
+        inodesUsed: null,
+      },
+    };
+  }
+
+  async containerStats(req: ContainerIdRequest) {
+    return { stats: await this.#stats(this.#container(req.containerId)) };
+  }
+
+  async listContainerStats(req: ListContainerStatsRequest) {
+    const f = req.filter ?? {};
+    const stats: ContainerStats[] = [];
+    for (const c of this.#containers()) {
+      if (f.id && !c.id.startsWith(f.id)) continue;
+      if (f.podSandboxId && !c.sandboxId.startsWith(f.podSandboxId)) continue;
+      if (!matchLabels(c.labels, f.labelSelector)) continue;
+      if ((await this.#state(c)).state !== 'CONTAINER_RUNNING') continue;
+      stats.push(await this.#stats(c));
+    }
+    return { stats };
+  }
+
+  async exec(): Promise<never> {
+    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'streaming exec is not implemented yet; use ExecSync');
+  }
+  async attach(): Promise<never> {
+    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'attach is not implemented yet');
+  }
+  async portForward(): Promise<never> {
+    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'port forwarding is not implemented yet');
+  }
+
+  /** Snapshots (chain IDs) used by existing containers: image removal keeps them. */
+  snapshotsInUse(): Set<string> {
+    return new Set(this.#containers().flatMap((c) => c.chainIds));
+  }
+}
