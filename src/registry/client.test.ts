@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { pullLayout, pushLayout, RegistryClient, startRegistry } from './index.ts';
-import { testImage, writeLayout } from './test-layout.ts';
+import { MediaType, pullLayout, pushLayout, RegistryClient, startRegistry } from './index.ts';
+import { describe, testImage, writeLayout } from './test-layout.ts';
 
 const run = promisify(execFile);
 
@@ -85,4 +85,40 @@ test('skopeo copies a layout into the registry and back out, byte for byte', asy
     `docker://127.0.0.1:${reg.port}/ours/hello:v1`,
   ]);
   assert.equal(stdout, image.manifest.toString());
+});
+
+test('an image index and its images travel together', async (t) => {
+  const { dir, reg, image, src } = await setup(t);
+  // Turn the layout's image into a one-platform index, as multi-arch images are published.
+  const indexBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [{ ...image.manifestDesc, platform: { architecture: 'amd64', os: 'linux' } }],
+    }),
+  );
+  const indexDesc = describe(MediaType.ociIndex, indexBytes);
+  await writeFile(join(src, 'blobs', 'sha256', indexDesc.digest.slice(7)), indexBytes);
+  await writeFile(
+    join(src, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...indexDesc, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }],
+    }),
+  );
+  const pushed = await pushLayout({ layout: src, registry: reg.url, name: 'multi', ref: 'multi' });
+  assert.equal(pushed.digest, indexDesc.digest);
+  const client = new RegistryClient(reg.url);
+  assert.equal((await client.getManifest('multi', 'multi')).mediaType, MediaType.ociIndex);
+  assert.equal(
+    (await client.getManifest('multi', image.manifestDesc.digest)).digest,
+    image.manifestDesc.digest,
+  );
+  const out = join(dir, 'out');
+  await pullLayout({ registry: reg.url, name: 'multi', reference: 'multi', layout: out });
+  assert.deepEqual(await blobs(out), await blobs(src));
+  await assert.rejects(
+    pushLayout({ layout: src, registry: reg.url, name: 'multi', ref: 'absent' }),
+    /0 images named absent/,
+  );
 });
