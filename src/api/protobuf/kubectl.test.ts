@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KubeObject } from '../resource.ts';
-import { decodeObject, PROTOBUF_CONTENT_TYPE } from './index.ts';
+import { FIXTURES } from './fixtures.ts';
+import { decodeObject, encodeObject, PROTOBUF_CONTENT_TYPE } from './index.ts';
 
 interface Captured {
   url: string;
@@ -44,6 +45,8 @@ function resourceList(groupVersion: string, plurals: string[]) {
 
 describe('kubectl 1.32 protobuf bodies', () => {
   const captured: Captured[] = [];
+  /** When set, the next POST is answered with this object in protobuf instead of the JSON echo. */
+  let protobufReply: KubeObject | undefined;
   let dir = '';
   let server: http.Server | undefined;
 
@@ -72,6 +75,10 @@ describe('kubectl 1.32 protobuf bodies', () => {
             });
           }
           captured.push({ url: path, contentType: req.headers['content-type'], obj });
+          if (protobufReply) {
+            res.writeHead(201, { 'content-type': PROTOBUF_CONTENT_TYPE });
+            return res.end(encodeObject(protobufReply));
+          }
           const reply = structuredClone(obj);
           if (obj.kind === 'TokenRequest')
             reply.status = { token: 'tok', expirationTimestamp: '2030-01-01T00:00:00Z' };
@@ -123,21 +130,21 @@ describe('kubectl 1.32 protobuf bodies', () => {
   });
 
   /** Runs kubectl and returns the one object it POSTed. */
-  async function create(args: string[]): Promise<Captured> {
+  async function create(args: string[]): Promise<Captured & { stdout: string }> {
     const before = captured.length;
-    await new Promise<void>((resolve, reject) => {
+    const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         'kubectl',
         args,
         { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig') }, timeout: 30_000 },
         (err, stdout, stderr) =>
-          err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(),
+          err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(stdout),
       );
     });
     assert.equal(captured.length, before + 1, 'kubectl sent exactly one POST');
     const c = captured[captured.length - 1];
     assert.equal(c.contentType, PROTOBUF_CONTENT_TYPE);
-    return c;
+    return { ...c, stdout };
   }
 
   test('create configmap', async () => {
@@ -308,4 +315,54 @@ describe('kubectl 1.32 protobuf bodies', () => {
       status: { allowed: false },
     });
   });
+
+  // kubectl's Go code decodes our protobuf answer and prints it as JSON: that JSON must be our fixture.
+  const answers: [string[], string][] = [
+    [['create', 'configmap', 'x'], 'ConfigMap'],
+    [['create', 'secret', 'generic', 's'], 'Secret'],
+    [['create', 'namespace', 'n'], 'Namespace'],
+    [['create', 'serviceaccount', 'sa'], 'ServiceAccount'],
+    [['create', 'service', 'clusterip', 'svc', '--tcp=80'], 'Service'],
+    [['create', 'deployment', 'd', '--image=busybox'], 'Deployment'],
+    [['create', 'job', 'j', '--image=busybox'], 'Job'],
+    [['create', 'cronjob', 'cj', '--image=busybox', '--schedule=* * * * *'], 'CronJob'],
+    [['create', 'quota', 'q', '--hard=pods=1'], 'ResourceQuota'],
+    [['create', 'priorityclass', 'pc', '--value=1'], 'PriorityClass'],
+    [['create', 'pdb', 'p', '--selector=app=x', '--min-available=1'], 'PodDisruptionBudget'],
+    [['create', 'rolebinding', 'rb', '--clusterrole=view', '--user=bob'], 'RoleBinding'],
+  ];
+  for (const [args, kind] of answers) {
+    test(`kubectl reads a protobuf ${kind}`, async (t) => {
+      const fixture = FIXTURES.find((f) => f.kind === kind);
+      assert.ok(fixture);
+      protobufReply = fixture;
+      t.after(() => {
+        protobufReply = undefined;
+      });
+      const { stdout } = await create([...args, '-o', 'json']);
+      assert.deepEqual(withoutNullCreationTimestamps(JSON.parse(stdout)), fixture);
+    });
+  }
+
+  test('kubectl reads protobuf TokenRequest and SelfSubjectAccessReview answers', async (t) => {
+    t.after(() => {
+      protobufReply = undefined;
+    });
+    protobufReply = FIXTURES.find((f) => f.kind === 'TokenRequest');
+    assert.equal((await create(['create', 'token', 'builder'])).stdout, 'eyJhbGciOi');
+    protobufReply = FIXTURES.find((f) => f.kind === 'SelfSubjectAccessReview');
+    assert.equal((await create(['auth', 'can-i', 'get', '/healthz'])).stdout, 'yes\n');
+  });
 });
+
+/** kubectl 1.32 prints a zero creationTimestamp as null; newer types (and Skiff) leave it out. */
+function withoutNullCreationTimestamps(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNullCreationTimestamps);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, e] of Object.entries(v)) {
+    if (k === 'creationTimestamp' && e === null) continue;
+    out[k] = withoutNullCreationTimestamps(e);
+  }
+  return out;
+}
