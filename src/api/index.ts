@@ -1,0 +1,40 @@
+/**
+ * Skiff's built-in kinds: `builtinRegistry()` returns a fresh `ResourceRegistry` with every
+ * kind's names, verbs, subresources, schema, defaulting, validation and table printer.
+ *
+ *   const reg = builtinRegistry();
+ *   const def = reg.byResource('apps', 'v1', 'deployments');
+ *   def.defaults?.(obj);
+ *   const causes = def.validate?.(obj) ?? [];
+ *   if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name, causes);
+ */
+import { controllerRevision, daemonSet, deployment, replicaSet, statefulSet } from './kinds/apps.ts';
+import { configMap, namespace, secret, serviceAccount } from './kinds/config.ts';
+import { pod } from './kinds/pod.ts';
+import { makeRegistry } from './registry.ts';
+import type { ResourceRegistry } from './resource.ts';
+import { builtinSchemas } from './schema/index.ts';
+
+export * from './errors.ts';
+export { humanDuration } from './printers/format.ts';
+export type * from './resource.ts';
+export { refName } from './schema/dsl.ts';
+export { selectorMatches } from './validation/meta.ts';
+
+export function builtinRegistry(): ResourceRegistry {
+  return makeRegistry(
+    [
+      namespace,
+      pod,
+      configMap,
+      secret,
+      serviceAccount,
+      deployment,
+      replicaSet,
+      statefulSet,
+      daemonSet,
+      controllerRevision,
+    ],
+    builtinSchemas,
+  );
+}
