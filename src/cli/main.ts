@@ -12,6 +12,10 @@ commands:
 
 async function main(): Promise<number> {
   switch (command) {
+    case 'server': {
+      const { serverCommand } = await import('./server.ts');
+      return serverCommand(args);
+    }
     case 'version':
       console.log('skiff v0.1.0');
       return 0;

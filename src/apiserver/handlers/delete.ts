@@ -8,12 +8,13 @@
  *   terminationGracePeriodSeconds, else 30) and stays for its node agent; unbound pods and
  *   gracePeriodSeconds=0 go at once.
  */
-import { badRequest, conflict, isReason } from '../../api/errors.ts';
+import { badRequest, conflict, isReason, StatusError } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
 import { type Ctx, readBody } from '../context.ts';
 import { decodeBody } from '../negotiation.ts';
 import { type Objects, qualifiedOf } from '../objects.ts';
 import { listObjects } from './list.ts';
+import { now } from './prepare.ts';
 
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
@@ -101,6 +102,17 @@ export async function deleteObject(
       finalizers.delete('foregroundDeletion');
       finalizers.add('orphan');
     }
+    const isNamespace = def.group === '' && def.plural === 'namespaces';
+    if (isNamespace && ['default', 'kube-system', 'kube-public'].includes(name)) {
+      throw new StatusError(
+        'Forbidden',
+        `namespaces "${name}" is forbidden: this namespace may not be deleted`,
+        {
+          name,
+          kind: 'namespaces',
+        },
+      );
+    }
     const isPod = def.group === '' && def.plural === 'pods';
     const bound = isPod && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName;
     let grace = 0;
@@ -118,6 +130,16 @@ export async function deleteObject(
       }
     }
     try {
+      if (isNamespace) {
+        // The namespace controller empties it, then removes it.
+        if (m.deletionTimestamp) return { obj: cur.obj };
+        m.deletionTimestamp = now();
+        m.deletionGracePeriodSeconds = 0;
+        obj.status = { ...(obj.status as object), phase: 'Terminating' };
+        if (finalizers.size) m.finalizers = [...finalizers];
+        if (opts.dryRun) return { obj };
+        return { obj: await objects.update(def, obj, cur.modRevision) };
+      }
       if (finalizers.size > 0 || grace > 0) {
         const sameFinalizers = finalizers.size === (m.finalizers ?? []).length;
         if (m.deletionTimestamp && sameFinalizers && (m.deletionGracePeriodSeconds ?? 0) === grace)
