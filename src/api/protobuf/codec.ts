@@ -72,7 +72,7 @@ export class MessageCodec {
         const entries = Object.entries((v as Decoded | undefined) ?? {});
         if (entries.length > 0) {
           const obj: JsonObject = {};
-          for (const [k, e] of entries) obj[k] = this.#valueToJson(f, e, embedded);
+          for (const [k, e] of entries) setOwn(obj, k, this.#valueToJson(f, e, embedded));
           out[f.json] = obj;
         } else if (f.always) out[f.json] = null;
       } else if (f.inline) {
@@ -112,7 +112,7 @@ export class MessageCodec {
       } else if (f.map) {
         if (!isObject(v)) throw badRequest(`${at}: expected an object`);
         const entries: Decoded = {};
-        for (const [k, e] of Object.entries(v)) entries[k] = this.#valueFromJson(f, e, `${at}.${k}`);
+        for (const [k, e] of Object.entries(v)) setOwn(entries, k, this.#valueFromJson(f, e, `${at}.${k}`));
         out[f.name] = entries;
       } else {
         out[f.name] = this.#valueFromJson(f, v, at);
@@ -187,6 +187,13 @@ export class MessageCodec {
     if (!isObject(v)) throw badRequest(`${at}: expected an object`);
     return this.fromJson(f.type, v, at);
   }
+}
+
+/** Map keys are user data: a key named `__proto__` must stay a plain property. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 function isObject(v: unknown): v is JsonObject {

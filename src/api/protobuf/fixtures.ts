@@ -648,6 +648,30 @@ export const FIXTURES: KubeObject[] = [
     preconditions: { resourceVersion: '7' },
   },
   {
+    kind: 'PodList',
+    apiVersion: 'v1',
+    metadata: { resourceVersion: '100' },
+    items: [
+      {
+        metadata: meta('p', 'default'),
+        spec: { containers: [{ name: 'c', image: 'busybox', resources: {} }] },
+        status: {},
+      },
+    ],
+  },
+  { kind: 'DeploymentList', apiVersion: 'apps/v1', metadata: {}, items: null },
+  {
+    kind: 'RoleBindingList',
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    metadata: { resourceVersion: '5' },
+    items: [
+      {
+        metadata: meta('rb', 'default'),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+      },
+    ],
+  },
+  {
     kind: 'ConfigMapList',
     apiVersion: 'v1',
     metadata: { resourceVersion: '99', continue: 'abc', remainingItemCount: 0 },

@@ -15,6 +15,67 @@ describe('round trip of every served kind', () => {
   }
 });
 
+describe('JSON details', () => {
+  test('a RawExtension holding a protobuf object decodes to its JSON', () => {
+    const inner = encodeObject({
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { name: 'in' },
+      data: { a: 'b' },
+    });
+    const outer = encodeObject({
+      kind: 'ControllerRevision',
+      apiVersion: 'apps/v1',
+      metadata: { name: 'r' },
+      revision: 2,
+    });
+    // Append data (field 2) = RawExtension{raw (field 1) = inner} to the ControllerRevision message.
+    const raw = Buffer.concat([Buffer.from([0x0a, inner.length]), inner]);
+    const data = Buffer.concat([Buffer.from([0x12, raw.length]), raw]);
+    const envelope = Buffer.from(outer.subarray(4));
+    const at = 2 + envelope[1];
+    const message = Buffer.concat([envelope.subarray(at + 2, at + 2 + envelope[at + 1]), data]);
+    const body = Buffer.concat([
+      Buffer.from(MAGIC),
+      envelope.subarray(0, at),
+      Buffer.from([0x12, message.length]),
+      message,
+      envelope.subarray(at + 2 + envelope[at + 1]),
+    ]);
+    assert.deepEqual(decodeObject(body), {
+      kind: 'ControllerRevision',
+      apiVersion: 'apps/v1',
+      metadata: { name: 'r' },
+      data: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'in' }, data: { a: 'b' } },
+      revision: 2,
+    });
+  });
+
+  test('map keys named __proto__ stay data', () => {
+    const obj = JSON.parse(
+      '{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x"},"data":{"__proto__":"v","a":"b"}}',
+    );
+    const back = decodeObject(encodeObject(obj));
+    assert.equal(Object.getPrototypeOf(back.data), Object.prototype);
+    assert.equal((back.data as Record<string, string>).a, 'b');
+    assert.equal(Object.getOwnPropertyDescriptor(back.data, '__proto__')?.value, 'v');
+  });
+
+  test('Time keeps whole seconds, MicroTime six digits, both in UTC', () => {
+    const lease = {
+      kind: 'Lease',
+      apiVersion: 'coordination.k8s.io/v1',
+      metadata: { name: 'l', creationTimestamp: '2024-01-02T05:04:05.999+02:00' },
+      spec: { renewTime: '2024-01-02T05:04:05.1234567+02:00' },
+    };
+    assert.deepEqual(decodeObject(encodeObject(lease)), {
+      ...lease,
+      metadata: { name: 'l', creationTimestamp: '2024-01-02T03:04:05Z' },
+      spec: { renewTime: '2024-01-02T03:04:05.123456Z' },
+    });
+  });
+});
+
 /** Deterministic xorshift32, so a failure reproduces. */
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
