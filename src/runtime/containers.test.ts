@@ -208,7 +208,7 @@ test('PullImage fetches from a distribution registry by tag, verifying digests',
     const m = /^\/v2\/lib\/box\/(manifests|blobs)\/(.+)$/.exec(req.url ?? '');
     if (m?.[1] === 'manifests' && (m[2] === 'v1' || m[2] === indexDigest)) {
       res.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }).end(index);
-    } else if (m && m[2].startsWith('sha256:') && fs.existsSync(path.join(blobs, m[2].slice(7)))) {
+    } else if (m?.[2].startsWith('sha256:') && fs.existsSync(path.join(blobs, m[2].slice(7)))) {
       res.writeHead(200).end(fs.readFileSync(path.join(blobs, m[2].slice(7))));
     } else res.writeHead(404).end();
   });

@@ -45,6 +45,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
   return { socket: opts.socket, images, close: () => server.close() };
 }
 
+export { crictlMain } from './crictl.ts';
 export { type ImageRecord, ImageStore } from './images.ts';
 export type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
 export { pullImage } from './pull.ts';
