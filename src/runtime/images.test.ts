@@ -37,3 +37,60 @@ for (const form of ['ociDir', 'ociTar', 'dockerArchive'] as const) {
     assert.deepEqual(store.content.list(), []);
   });
 }
+
+test('layer whiteouts become overlayfs whiteouts and opaque dirs, and overlay hides what they delete', async (t) => {
+  if (process.getuid?.() !== 0) assert.fail('needs root (mknod, trusted xattrs, mount)');
+  const { pack } = await import('tar-stream');
+  const { execFileSync } = await import('node:child_process');
+  const { unpackLayer } = await import('./unpack.ts');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-whiteout-'));
+  const merged = path.join(dir, 'merged');
+  t.after(() => {
+    try {
+      execFileSync('umount', [merged]);
+    } catch {}
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const layer = async (name: string, files: [string, string | null][]) => {
+    const p = pack();
+    const chunks: Buffer[] = [];
+    p.on('data', (c) => {
+      chunks.push(c as Buffer);
+    });
+    for (const [n, body] of files) {
+      if (body === null) p.entry({ name: n, type: 'directory', mode: 0o755 });
+      else p.entry({ name: n, mode: 0o644 }, body);
+    }
+    p.finalize();
+    await new Promise<void>((r) => p.on('end', () => r()));
+    fs.writeFileSync(path.join(dir, name), Buffer.concat(chunks));
+    return path.join(dir, name);
+  };
+  const l1 = await layer('l1.tar', [
+    ['a/', null],
+    ['a/x', 'x'],
+    ['b', 'b'],
+    ['c', 'c'],
+  ]);
+  const l2 = await layer('l2.tar', [
+    ['a/', null],
+    ['a/.wh..wh..opq', ''],
+    ['a/y', 'y'],
+    ['.wh.b', ''],
+  ]);
+  await unpackLayer(l1, path.join(dir, 's1'));
+  await unpackLayer(l2, path.join(dir, 's2'));
+  const wh = fs.statSync(path.join(dir, 's2', 'b'));
+  assert.ok(wh.isCharacterDevice() && wh.rdev === 0, 'whiteout is a 0/0 character device');
+  for (const d of ['merged', 'upper', 'work']) fs.mkdirSync(path.join(dir, d));
+  execFileSync('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${dir}/s2:${dir}/s1,upperdir=${dir}/upper,workdir=${dir}/work`,
+    merged,
+  ]);
+  assert.deepEqual(fs.readdirSync(merged).sort(), ['a', 'c']);
+  assert.deepEqual(fs.readdirSync(path.join(merged, 'a')), ['y']);
+});
