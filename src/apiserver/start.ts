@@ -28,6 +28,7 @@ export interface StartOptions {
   registry: ResourceRegistry;
   /** Default: src/api/protobuf's codec. */
   protobuf?: ProtobufCodec;
+  /** Default: src/apiserver/patch through patchEngine. */
   patch?: PatchEngine;
   /** Daemons to run beside the server (garbage collector, namespace controller, ...). */
   controllers?: ((objects: Objects, registry: ResourceRegistry, signal: AbortSignal) => Promise<void>)[];

@@ -6,9 +6,9 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { builtinRegistry } from '../api/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
-import type { PatchEngine } from '../apiserver/index.ts';
-import { type RunningServer, startApiServer } from '../apiserver/index.ts';
+import { patchEngine, type RunningServer, startApiServer } from '../apiserver/index.ts';
 import { runGarbageCollector } from '../controllers/garbage-collector/index.ts';
 import { runNamespaceController } from '../controllers/namespace/index.ts';
 import { openBackend } from '../store/index.ts';
@@ -66,30 +66,6 @@ export function storeUrl(f: Pick<ServerFlags, 'store' | 'dataDir' | 'etcdEndpoin
   return `sqlite://${join(f.dataDir, 'state.db')}`;
 }
 
-/** Load the built-in registry (src/api) and the patch engine (src/apiserver/patch) where present. */
-async function loadParts(): Promise<{ registry: ResourceRegistry; patch?: PatchEngine }> {
-  // Specifiers in variables: these modules are other components', loaded at run time.
-  const apiIndex = '../api/index.ts';
-  let api: { builtinRegistry?: () => ResourceRegistry };
-  try {
-    api = await import(apiIndex);
-  } catch (e) {
-    throw new Error(
-      `the built-in resource registry (src/api/index.ts) is not available: ${(e as Error).message}`,
-    );
-  }
-  if (!api.builtinRegistry) throw new Error('src/api/index.ts does not export builtinRegistry()');
-  const patchIndex = '../apiserver/patch/index.ts';
-  let patch: PatchEngine | undefined;
-  try {
-    const m = await import(patchIndex);
-    patch = m.patchEngine ?? undefined;
-  } catch {
-    patch = undefined;
-  }
-  return { registry: api.builtinRegistry(), patch };
-}
-
 /**
  * Boot, in order: the store, the resource registry, the API server (PKI, default namespaces,
  * HTTPS), the in-process controllers (garbage collector, namespace lifecycle). The scheduler,
@@ -101,15 +77,15 @@ export async function boot(
 ): Promise<RunningServer> {
   const backend = await openBackend(storeUrl(flags)); // 1. store
   try {
-    const parts = extra.registry ? { registry: extra.registry } : await loadParts(); // 2. registry, patch engine
+    const registry = extra.registry ?? builtinRegistry(); // 2. the kinds served
     const server = await startApiServer({
       // 3. API server, 4. controllers
       dataDir: flags.dataDir,
       port: flags.port,
       bind: flags.bind,
       backend,
-      registry: parts.registry,
-      patch: (parts as { patch?: PatchEngine }).patch,
+      registry,
+      patch: patchEngine,
       controllers: [runGarbageCollector, runNamespaceController],
     });
     // 5. node agent: not written yet; --disable-agent is accepted and is what happens either way.
