@@ -301,12 +301,14 @@ function childAt(container: unknown, pe: string): unknown {
  * holds them.
  */
 export function removeFields(obj: JsonObject, paths: string[][], keep: FieldSet): void {
-  // Deepest first, so that list indexes of shallower paths stay valid.
-  const sorted = [...paths].sort((a, b) => b.length - a.length);
+  // Shallowest first: removing an element takes its fields along, and elements are found
+  // by key, so what is left of a path stays addressable.
+  const sorted = [...paths].sort((a, b) => a.length - b.length);
   for (const path of sorted) {
     if (path.length === 0) continue;
     const sub = keep.node(path);
     if (sub && !sub.isEmpty()) continue;
+    if (isKeyField(path)) continue;
     const chain: unknown[] = [obj];
     for (const pe of path.slice(0, -1)) {
       const next = childAt(chain[chain.length - 1], pe);
@@ -323,6 +325,14 @@ export function removeFields(obj: JsonObject, paths: string[][], keep: FieldSet)
       removeChild(chain[d - 1], path[d - 1]);
     }
   }
+}
+
+/** Is this path a key field of an associative-list element (which stays while the element does)? */
+function isKeyField(path: string[]): boolean {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  if (!last?.startsWith('f:') || !parent?.startsWith('k:')) return false;
+  return Object.hasOwn(JSON.parse(parent.slice(2)) as JsonObject, last.slice(2));
 }
 
 function removeChild(container: unknown, pe: string): boolean {
