@@ -37,7 +37,7 @@ export class FitError extends Error {
     preFilterMsg = '',
     postFilterMsg = '',
   ) {
-    super('');
+    super();
     this.name = 'FitError';
     this.pod = pod;
     this.numAllNodes = numAllNodes;
