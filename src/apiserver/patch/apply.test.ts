@@ -56,6 +56,11 @@ function entry(o: KubeObject, manager: string): ManagedFieldsEntry | undefined {
   return (o.metadata?.managedFields as ManagedFieldsEntry[] | undefined)?.find((e) => e.manager === manager);
 }
 
+/** The fieldsV1 of a manager's entry ({} when it has none). */
+function fv(o: KubeObject, manager: string): any {
+  return entry(o, manager)?.fieldsV1 ?? {};
+}
+
 function conflictOf(fn: () => unknown): StatusError {
   try {
     fn();
@@ -177,11 +182,8 @@ describe('serverSideApply', () => {
     );
     const { object } = apply(live, manifest());
     assert.ok(entry(object, 'kubectl')?.fieldsV1);
-    assert.deepEqual(
-      (entry(object, 'kubectl-client-side-apply')?.fieldsV1 as any)['f:spec']['f:replicas'],
-      {},
-    );
-    assert.deepEqual((entry(object, 'kubectl')?.fieldsV1 as any)['f:spec']['f:replicas'], {});
+    assert.deepEqual(fv(object, 'kubectl-client-side-apply')['f:spec']['f:replicas'], {});
+    assert.deepEqual(fv(object, 'kubectl')['f:spec']['f:replicas'], {});
   });
 
   test('force takes ownership from the other manager', () => {
@@ -199,11 +201,8 @@ describe('serverSideApply', () => {
     (changed.spec as any).replicas = 5;
     const { object } = apply(live, changed, 'kubectl', true);
     assert.equal((object.spec as any).replicas, 5);
-    assert.equal(
-      (entry(object, 'kubectl-client-side-apply')?.fieldsV1 as any)['f:spec']['f:replicas'],
-      undefined,
-    );
-    assert.deepEqual((entry(object, 'kubectl')?.fieldsV1 as any)['f:spec']['f:replicas'], {});
+    assert.equal(fv(object, 'kubectl-client-side-apply')['f:spec']['f:replicas'], undefined);
+    assert.deepEqual(fv(object, 'kubectl')['f:spec']['f:replicas'], {});
   });
 
   test('fields a manager stops applying are removed, unless another manager owns them', () => {
@@ -335,7 +334,7 @@ describe('updateManagedFields', () => {
     const e = entry(created, 'kubectl-create');
     assert.equal(e?.operation, 'Update');
     assert.equal(e?.time, '2024-05-01T10:00:00Z');
-    assert.deepEqual((e?.fieldsV1 as any)['f:metadata'], { 'f:labels': { '.': {}, 'f:app': {} } });
+    assert.deepEqual(fv(created, 'kubectl-create')['f:metadata'], { 'f:labels': { '.': {}, 'f:app': {} } });
     const live = stored(created);
 
     // kubectl label: a merge patch, manager kubectl-label.
@@ -352,7 +351,7 @@ describe('updateManagedFields', () => {
       'f:metadata': { 'f:labels': { 'f:tier': {} } },
     });
     assert.equal(
-      (v2.metadata?.managedFields as ManagedFieldsEntry[]).map((x) => x.manager).join(),
+      ((v2.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).map((x) => x.manager).join(),
       'kubectl-create,kubectl-label',
     );
 
@@ -367,7 +366,7 @@ describe('updateManagedFields', () => {
       now: T2,
       apiVersion,
     }).object;
-    assert.equal((entry(v3, 'kubectl-create')?.fieldsV1 as any)['f:spec']['f:replicas'], undefined);
+    assert.equal(fv(v3, 'kubectl-create')['f:spec']['f:replicas'], undefined);
     assert.deepEqual(entry(v3, 'kube-controller-manager')?.fieldsV1, { 'f:spec': { 'f:replicas': {} } });
   });
 
@@ -414,7 +413,7 @@ describe('updateManagedFields', () => {
       now: T1,
       apiVersion,
     }).object;
-    assert.equal((entry(out, 'kubectl-create')?.fieldsV1 as any)['f:metadata'], undefined);
+    assert.equal(fv(out, 'kubectl-create')['f:metadata'], undefined);
     assert.equal(entry(out, 'kubectl-edit'), undefined);
   });
 
