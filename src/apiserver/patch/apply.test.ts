@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StatusError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/resource.ts';
-import { deployment, deploymentContext } from './fixtures.ts';
+import { deploymentContext } from './fixtures.ts';
 import {
   fieldManagerFor,
   type ManagedFieldsEntry,
