@@ -7,7 +7,7 @@ import { nodeResourcesFit } from './node-resources-fit.ts';
 
 function nodeWith(cpu: string, memory: string, pods: string, used: { cpu: string; memory: string }[]) {
   const n = new NodeInfo(makeNode('n', { cpu, memory, pods }));
-  used.forEach((u, i) => n.addPod(new PodInfo(makePod(`u${i}`, u))));
+  for (const [i, u] of used.entries()) n.addPod(new PodInfo(makePod(`u${i}`, u)));
   return n;
 }
 
