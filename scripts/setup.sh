@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(runc containerd etcd-server etcd-client skopeo containernetworking-plugins busybox-static
+DEBS=(runc conmon containerd etcd-server etcd-client skopeo containernetworking-plugins busybox-static attr
       iptables nftables iproute2 conntrack kmod procps util-linux)
 
 missing=()
