@@ -209,7 +209,7 @@ test('kubectl apply, label, patch and apply --server-side: what kubectl sends ap
     now,
     apiVersion: 'apps/v1',
   }).object;
-  assert.ok((recorded.metadata?.managedFields as unknown[]).length >= 1);
+  assert.ok(((recorded.metadata?.managedFields ?? []) as unknown[]).length >= 1);
 
   // kubectl label: a merge patch whose manager comes from the query (kubectl-label).
   assert.match(label.contentType, /^application\/merge-patch\+json/);
@@ -245,13 +245,17 @@ test('kubectl apply, label, patch and apply --server-side: what kubectl sends ap
   });
   assert.equal((object.spec as any).template.spec.containers[0].image, 'nginx:1.26');
   assert.ok(
-    (object.metadata?.managedFields as any[]).some((e) => e.manager === 'kubectl' && e.operation === 'Apply'),
+    ((object.metadata?.managedFields ?? []) as any[]).some(
+      (e) => e.manager === 'kubectl' && e.operation === 'Apply',
+    ),
   );
 
   // The ownership upgrade kubectl sends is a JSON patch our jsonPatch applies to what it read.
   const upgrade = patches.find((p) => p.contentType.startsWith('application/json-patch+json'));
   assert.ok(upgrade, 'kubectl sent the managedFields upgrade');
   const upgraded = applyPatch(upgrade.contentType, current, JSON.parse(upgrade.body), ctx) as KubeObject;
-  const managers = (upgraded.metadata?.managedFields as any[]).map((e) => `${e.manager}/${e.operation}`);
+  const managers = ((upgraded.metadata?.managedFields ?? []) as any[]).map(
+    (e) => `${e.manager}/${e.operation}`,
+  );
   assert.ok(managers.includes('kubectl/Apply'), managers.join());
 });
