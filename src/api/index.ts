@@ -9,8 +9,31 @@
  *   if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name, causes);
  */
 import { controllerRevision, daemonSet, deployment, replicaSet, statefulSet } from './kinds/apps.ts';
+import { cronJob, job } from './kinds/batch.ts';
+import {
+  event,
+  limitRange,
+  node,
+  persistentVolume,
+  persistentVolumeClaim,
+  resourceQuota,
+} from './kinds/cluster.ts';
 import { configMap, namespace, secret, serviceAccount } from './kinds/config.ts';
+import {
+  clusterRole,
+  clusterRoleBinding,
+  customResourceDefinition,
+  endpointSlice,
+  eventsV1Event,
+  lease,
+  podDisruptionBudget,
+  priorityClass,
+  role,
+  roleBinding,
+  storageClass,
+} from './kinds/groups.ts';
 import { pod } from './kinds/pod.ts';
+import { endpoints, service } from './kinds/service.ts';
 import { makeRegistry } from './registry.ts';
 import type { ResourceRegistry } from './resource.ts';
 import { builtinSchemas } from './schema/index.ts';
@@ -24,16 +47,39 @@ export { selectorMatches } from './validation/meta.ts';
 export function builtinRegistry(): ResourceRegistry {
   return makeRegistry(
     [
+      // core/v1
       namespace,
       pod,
       configMap,
       secret,
+      service,
+      endpoints,
+      event,
+      node,
       serviceAccount,
+      persistentVolume,
+      persistentVolumeClaim,
+      resourceQuota,
+      limitRange,
+      // the named groups
+      eventsV1Event,
+      lease,
+      endpointSlice,
       deployment,
       replicaSet,
       statefulSet,
       daemonSet,
       controllerRevision,
+      job,
+      cronJob,
+      storageClass,
+      priorityClass,
+      podDisruptionBudget,
+      role,
+      roleBinding,
+      clusterRole,
+      clusterRoleBinding,
+      customResourceDefinition,
     ],
     builtinSchemas,
   );
