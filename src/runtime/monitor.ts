@@ -1,22 +1,34 @@
 /**
- * The container monitor: one detached process per running container (started by
- * StartContainer with `setsid`, so it outlives the runtime). It runs `runc run` in the
- * foreground, holds the container's stdout and stderr, writes them to the CRI log path in the
- * CRI log format, and when the container exits records `{exitCode, finishedAt}` in exit.json.
- * SIGHUP reopens the log file (ReopenContainerLog, after rotation).
+ * The container monitor is conmon (CRI-O's, a ~1 MB C process per container) rather than a
+ * process of our own: it runs `runc create`, holds the container's stdio, writes the CRI log
+ * (`k8s-file` driver), records the exit status, reopens the log on request and outlives the
+ * runtime (it double-forks into its own session).
  *
- *   node monitor.ts <container dir>      (reads <dir>/monitor.json: MonitorConfig)
+ * Files it keeps in the container directory `dir`:
+ *   conmon.pid     the monitor's PID
+ *   container.pid  the container's init PID (written by runc)
+ *   exit           the exit status, written when the container has exited (mtime = finish time)
+ *   oom            present when the kernel's OOM killer ended the container
+ * and in the bundle: `ctl` (a FIFO: "2 0 0\n" reopens the log, "1 H W\n" resizes a terminal) and
+ * `attach` (conmon's SEQPACKET attach socket, reached through `<socketDir>/<id>`).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatCriLogLine } from '../cri/log-format.ts';
+import { CriError, GrpcStatus } from '../cri/index.ts';
+import { mustRun } from './exec.ts';
 
 export interface MonitorConfig {
   runcRoot: string;
   id: string;
+  /** the OCI bundle (config.json, rootfs) */
   bundle: string;
+  /** the container directory: PID files and the exit record go here */
+  dir: string;
+  /** the CRI log path, or '' for none */
   logPath: string;
+  /** where conmon makes the `<id>` link to its attach socket (keep it short: sun_path is 108 bytes) */
+  socketDir: string;
 }
 
 export interface ExitRecord {
@@ -24,83 +36,149 @@ export interface ExitRecord {
   /** nanoseconds since the epoch */
   finishedAt: number;
   reason: string;
+  message?: string;
 }
 
-/** A line longer than this is cut into partial (P) records. */
-const MAX_RECORD = 16 * 1024;
-
-export const MONITOR_SCRIPT = new URL(import.meta.url).pathname;
-
-function writeAtomic(file: string, body: string): void {
-  fs.writeFileSync(`${file}.tmp`, body);
-  fs.renameSync(`${file}.tmp`, file);
+function findExecutable(name: string): string {
+  for (const d of (process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(
+    ':',
+  )) {
+    const p = path.join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {}
+  }
+  for (const d of ['/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
+    if (fs.existsSync(path.join(d, name))) return path.join(d, name);
+  }
+  throw new Error(`${name} not found in PATH (install the Debian package "${name}")`);
 }
 
-async function main(dir: string): Promise<void> {
-  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'monitor.json'), 'utf8')) as MonitorConfig;
-  let logFd: number | undefined;
-  const openLog = () => {
-    if (!cfg.logPath) return;
-    fs.mkdirSync(path.dirname(cfg.logPath), { recursive: true });
-    const old = logFd;
-    logFd = fs.openSync(cfg.logPath, 'a', 0o640);
-    if (old !== undefined) fs.closeSync(old);
-  };
-  openLog();
-  process.on('SIGHUP', openLog);
-  // The runtime may stop or restart; this process must not die with it.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
-  const write = (stream: 'stdout' | 'stderr', tag: 'F' | 'P', content: string) => {
-    if (logFd !== undefined) fs.writeSync(logFd, formatCriLogLine(stream, tag, content));
-  };
-  const child = spawn('runc', ['--root', cfg.runcRoot, 'run', '--bundle', cfg.bundle, cfg.id], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * Starts conmon for a created bundle and then the container: returns once runc reports the
+ * container started (its init may already have exited). Throws a CriError with runc's message
+ * when the container cannot be created.
+ */
+export async function startMonitor(cfg: MonitorConfig): Promise<void> {
+  fs.mkdirSync(cfg.socketDir, { recursive: true });
+  if (cfg.logPath) fs.mkdirSync(path.dirname(cfg.logPath), { recursive: true });
+  const args = [
+    '--api-version',
+    '1',
+    '--cid',
+    cfg.id,
+    '--cuuid',
+    cfg.id,
+    '--name',
+    cfg.id.slice(0, 12),
+    '--runtime',
+    findExecutable('runc'),
+    '--runtime-arg',
+    '--root',
+    '--runtime-arg',
+    cfg.runcRoot,
+    '--bundle',
+    cfg.bundle,
+    '--container-pidfile',
+    path.join(cfg.dir, 'container.pid'),
+    '--conmon-pidfile',
+    path.join(cfg.dir, 'conmon.pid'),
+    '--persist-dir',
+    cfg.dir,
+    '--socket-dir-path',
+    cfg.socketDir,
+    '--log-path',
+    cfg.logPath ? `k8s-file:${cfg.logPath}` : 'none:',
+    '--log-level',
+    'error',
+  ];
+  // fd 3 is the sync pipe: conmon answers `{"data": <pid>}` once `runc create` is done, or
+  // `{"data": -1, "message": "..."}` when it failed.
+  const child = spawn(findExecutable('conmon'), args, {
+    cwd: cfg.dir,
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: { ...process.env, _OCI_SYNCPIPE: '3' },
+    detached: true,
   });
-  fs.writeFileSync(path.join(dir, 'monitor.pid'), String(process.pid));
-  const drained: Promise<void>[] = [];
-  for (const name of ['stdout', 'stderr'] as const) {
-    const stream = child[name];
-    let pending = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      pending += chunk;
-      let nl = pending.indexOf('\n');
-      while (nl >= 0) {
-        write(name, 'F', pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf('\n');
-      }
-      while (pending.length >= MAX_RECORD) {
-        write(name, 'P', pending.slice(0, MAX_RECORD));
-        pending = pending.slice(MAX_RECORD);
+  const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+  let stderr = '';
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const answer = await new Promise<{ data: number; message?: string }>((resolve) => {
+    let text = '';
+    const done = (v: { data: number; message?: string }) => {
+      sync.removeAllListeners();
+      sync.destroy();
+      resolve(v);
+    };
+    sync.on('data', (d: Buffer) => {
+      text += d.toString();
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      try {
+        done(JSON.parse(text.slice(0, nl)));
+      } catch {
+        done({ data: -1, message: `bad answer from conmon: ${text.slice(0, nl)}` });
       }
     });
-    drained.push(
-      new Promise((resolve) =>
-        stream.on('close', () => {
-          if (pending) write(name, 'F', pending);
-          resolve();
-        }),
-      ),
-    );
+    sync.on('end', () => done({ data: -1, message: stderr.trim() || 'conmon exited without an answer' }));
+    sync.on('error', (err: Error) => done({ data: -1, message: err.message }));
+  });
+  child.stderr!.destroy();
+  child.unref();
+  if (answer.data <= 0) {
+    throw new CriError(GrpcStatus.UNKNOWN, `creating container ${cfg.id}: ${answer.message ?? ''}`.trim());
   }
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-    child.on('exit', (c, s) => resolve([c, s])),
-  );
-  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 2000))]);
-  const exitCode = code ?? (signal ? 128 + (SIGNAL_NUMBERS[signal] ?? 0) : 255);
-  const record: ExitRecord = {
-    exitCode,
-    finishedAt: Date.now() * 1e6,
-    reason: exitCode === 0 ? 'Completed' : 'Error',
-  };
-  writeAtomic(path.join(dir, 'exit.json'), JSON.stringify(record));
-  process.exit(0);
+  await mustRun('runc', ['--root', cfg.runcRoot, 'start', cfg.id]);
 }
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
+/** The exit record conmon left, or undefined while the container runs. */
+export function readExit(dir: string): ExitRecord | undefined {
+  let text: string;
+  let st: fs.Stats;
+  try {
+    text = fs.readFileSync(path.join(dir, 'exit'), 'utf8');
+    st = fs.statSync(path.join(dir, 'exit'));
+  } catch {
+    return undefined;
+  }
+  const exitCode = Number(text.trim());
+  const oom = fs.existsSync(path.join(dir, 'oom'));
+  return {
+    exitCode: Number.isFinite(exitCode) && exitCode >= 0 ? exitCode : 255,
+    finishedAt: Math.round(st.mtimeMs * 1e6),
+    reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+  };
+}
 
-if (process.argv[1] && path.resolve(process.argv[1]) === MONITOR_SCRIPT) {
-  await main(process.argv[2]);
+/** The monitor's PID, 0 when unknown. */
+export function monitorPid(dir: string): number {
+  try {
+    return Number(fs.readFileSync(path.join(dir, 'conmon.pid'), 'utf8').trim()) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Sends a control message to conmon's `ctl` FIFO; false when no monitor listens. */
+export function controlMonitor(bundle: string, message: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(path.join(bundle, 'ctl'), fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    fs.writeSync(fd, message);
+    return true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Asks the monitor to reopen the container's log file (after rotation). */
+export function reopenLog(bundle: string): boolean {
+  return controlMonitor(bundle, '2 0 0\n');
 }

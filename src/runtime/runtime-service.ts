@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -28,7 +27,7 @@ import {
 import { readCgroupFile, removeCgroup } from './cgroups.ts';
 import { execCommand, mustRun } from './exec.ts';
 import type { ImageStore } from './images.ts';
-import { type ExitRecord, MONITOR_SCRIPT, type MonitorConfig } from './monitor.ts';
+import { type ExitRecord, monitorPid, readExit, reopenLog, startMonitor } from './monitor.ts';
 import type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
 import { Runc } from './runc.ts';
 import { buildSpec } from './spec.ts';
@@ -369,35 +368,37 @@ export class SkiffRuntimeService implements RuntimeService {
     const dir = this.#containerDir(c.id);
     if (c.startedAt)
       throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} was already started`);
-    const mon: MonitorConfig = {
-      runcRoot: this.runc.root,
-      id: c.id,
-      bundle: path.join(dir, 'bundle'),
-      logPath: c.logPath,
-    };
-    writeJson(path.join(dir, 'monitor.json'), mon);
     c.startedAt = nowNs();
     writeJson(path.join(dir, 'container.json'), c);
-    const child = spawn(process.execPath, [MONITOR_SCRIPT, dir], { detached: true, stdio: 'ignore' });
-    child.unref();
-    // Wait until runc reports it running (or it has already exited).
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (fs.existsSync(path.join(dir, 'exit.json'))) return {};
-      const st = await this.runc.state(c.id);
-      if (st && (st.status === 'running' || st.status === 'stopped')) return {};
-      await sleep(50);
+    try {
+      await startMonitor({
+        runcRoot: this.runc.root,
+        id: c.id,
+        bundle: path.join(dir, 'bundle'),
+        dir,
+        logPath: c.logPath,
+        socketDir: path.join(this.#stateDir, 'sock'),
+      });
+    } catch (err) {
+      // A container that could not start is exited, with the reason in its status.
+      writeJson(path.join(dir, 'exit.json'), {
+        exitCode: 128,
+        finishedAt: nowNs(),
+        reason: 'StartError',
+        message: (err as Error).message,
+      });
+      throw err instanceof CriError ? err : new CriError(GrpcStatus.UNKNOWN, (err as Error).message);
     }
-    throw new CriError(GrpcStatus.DEADLINE_EXCEEDED, `container ${c.id} did not start within 30s`);
+    return {};
   }
 
   /** The live state of a container, from its exit record, its monitor and runc. */
   async #state(c: ContainerRecord): Promise<{ state: ContainerStatus['state']; exit?: ExitRecord }> {
     const dir = this.#containerDir(c.id);
     if (!c.startedAt) return { state: 'CONTAINER_CREATED' };
-    const exit = readJson<ExitRecord>(path.join(dir, 'exit.json'));
+    const exit = readExit(dir) ?? readJson<ExitRecord>(path.join(dir, 'exit.json'));
     if (exit) return { state: 'CONTAINER_EXITED', exit };
-    const pid = Number(await fsp.readFile(path.join(dir, 'monitor.pid'), 'utf8').catch(() => '0'));
+    const pid = monitorPid(dir);
     if (pid && pidAlive(pid)) return { state: 'CONTAINER_RUNNING' };
     if (!pid && Date.now() * 1e6 - c.startedAt < 10e9) return { state: 'CONTAINER_RUNNING' };
     // The monitor is gone without a record: the container cannot be reaped any more.
@@ -446,6 +447,7 @@ export class SkiffRuntimeService implements RuntimeService {
     await this.runc.delete(c.id);
     const dir = this.#containerDir(c.id);
     await unmount(path.join(dir, 'bundle', 'rootfs'));
+    await fsp.rm(path.join(this.#stateDir, 'sock', c.id), { force: true });
     removeCgroup(c.cgroupsPath);
     await fsp.rm(dir, { recursive: true, force: true });
     return {};
@@ -495,7 +497,7 @@ export class SkiffRuntimeService implements RuntimeService {
       imageRef: c.imageRef,
       imageId: c.imageId,
       reason: exit?.reason ?? '',
-      message: '',
+      message: exit?.message ?? '',
       labels: c.labels,
       annotations: c.annotations,
       mounts: c.mounts,
@@ -524,12 +526,8 @@ export class SkiffRuntimeService implements RuntimeService {
 
   async reopenContainerLog(req: ContainerIdRequest) {
     const c = this.#container(req.containerId);
-    const pid = Number(
-      await fsp.readFile(path.join(this.#containerDir(c.id), 'monitor.pid'), 'utf8').catch(() => '0'),
-    );
-    if (!pid || !pidAlive(pid))
+    if (!reopenLog(path.join(this.#containerDir(c.id), 'bundle')))
       throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} is not running`);
-    process.kill(pid, 'SIGHUP');
     return {};
   }
 

@@ -68,7 +68,7 @@ export async function destroyRuntimeState(dir: string, stateDir: string): Promis
   const containersDir = path.join(stateDir, 'containers');
   for (const id of fs.existsSync(containersDir) ? fs.readdirSync(containersDir) : []) {
     try {
-      const pid = Number(fs.readFileSync(path.join(containersDir, id, 'monitor.pid'), 'utf8'));
+      const pid = Number(fs.readFileSync(path.join(containersDir, id, 'conmon.pid'), 'utf8'));
       if (pid) process.kill(pid, 'SIGKILL');
     } catch {}
     try {
