@@ -223,3 +223,30 @@ test('PullImage fetches from a distribution registry by tag, verifying digests',
   assert.ok(seen.includes(`/v2/lib/box/manifests/${rt.image.manifestDigest}`));
   await assert.rejects(cri.pullImage({ image: { image: ref.replace(':v1', ':v2') } }), /not found/);
 });
+
+test('the monitor is conmon: a few MB per container, reopens the log after rotation', async (t) => {
+  const { rt, cri, create } = await startedRuntime(t);
+  const { containerId } = await create(
+    'rotating',
+    'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.1; done',
+  );
+  await cri.startContainer({ containerId });
+  const dir = path.join(rt.stateDir, 'containers', containerId);
+  const pid = Number(fs.readFileSync(path.join(dir, 'conmon.pid'), 'utf8'));
+  assert.match(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'), /^conmon/);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  assert.ok(rssKb < 8 * 1024, `monitor RSS ${rssKb} KiB`);
+  const log = path.join(rt.dir, 'logs', 'rotating.log');
+  for (let i = 0; i < 50 && !fs.existsSync(log); i++) await sleep(50);
+  await sleep(300);
+  fs.renameSync(log, `${log}.1`);
+  await cri.reopenContainerLog({ containerId });
+  for (let i = 0; i < 50 && !fs.existsSync(log); i++) await sleep(50);
+  await sleep(400);
+  const fresh = fs.readFileSync(log, 'utf8').trim().split('\n');
+  assert.ok(fresh.length >= 2, 'the new file gets the lines written after the reopen');
+  assert.match(fresh[0], / stdout F line \d+$/);
+  await cri.stopContainer({ containerId, timeout: 0 });
+  await assert.rejects(cri.reopenContainerLog({ containerId }), /not running/);
+  assert.equal((await cri.containerStatus({ containerId })).status.exitCode, 137);
+});

@@ -51,7 +51,7 @@ test('layer whiteouts become overlayfs whiteouts and opaque dirs, and overlay hi
     } catch {}
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const layer = async (name: string, files: [string, string | null][]) => {
+  const layer = async (name: string, files: [string, string | null | object][]) => {
     const p = pack();
     const chunks: Buffer[] = [];
     p.on('data', (c) => {
@@ -59,6 +59,7 @@ test('layer whiteouts become overlayfs whiteouts and opaque dirs, and overlay hi
     });
     for (const [n, body] of files) {
       if (body === null) p.entry({ name: n, type: 'directory', mode: 0o755 });
+      else if (typeof body === 'object') p.entry({ name: n, ...body });
       else p.entry({ name: n, mode: 0o644 }, body);
     }
     p.finalize();
@@ -93,4 +94,17 @@ test('layer whiteouts become overlayfs whiteouts and opaque dirs, and overlay hi
   ]);
   assert.deepEqual(fs.readdirSync(merged).sort(), ['a', 'c']);
   assert.deepEqual(fs.readdirSync(path.join(merged, 'a')), ['y']);
+  const l3 = await layer('l3.tar', [
+    ['dev/', null],
+    ['dev/null', { type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 }],
+    ['dev/loop9', { type: 'block-device', devmajor: 7, devminor: 9, mode: 0o660 }],
+    ['fifo', { type: 'fifo', mode: 0o600 }],
+  ]);
+  await unpackLayer(l3, path.join(dir, 's3'));
+  const nul = fs.statSync(path.join(dir, 's3', 'dev/null'));
+  assert.ok(nul.isCharacterDevice() && nul.rdev === 0x103 && (nul.mode & 0o777) === 0o666, 'char device 1:3');
+  const loop = fs.statSync(path.join(dir, 's3', 'dev/loop9'));
+  assert.ok(loop.isBlockDevice() && loop.rdev === 0x709 && (loop.mode & 0o777) === 0o660, 'block device 7:9');
+  const fifo = fs.statSync(path.join(dir, 's3', 'fifo'));
+  assert.ok(fifo.isFIFO() && (fifo.mode & 0o777) === 0o600, 'fifo');
 });

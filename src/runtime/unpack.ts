@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -7,19 +6,44 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { execCommand } from './exec.ts';
 
-/** Overlayfs spellings of OCI whiteouts, made in one python3 call (Node has no mknod or setxattr). */
+/**
+ * Makes the special files of a layer in one shell: overlayfs whiteouts (0/0 character devices),
+ * opaque directories (the `trusted.overlay.opaque=y` xattr, set with `setfattr` from Debian's
+ * `attr` package) and device nodes and FIFOs (Node has neither mknod nor setxattr). Arguments
+ * come in fives: kind, path, major, minor, octal mode.
+ */
 const SPECIAL_NODES = `
-import json, os, stat, sys
-for kind, p, major, minor, mode in json.load(sys.stdin):
-    if kind == 'opaque':
-        os.setxattr(p, 'trusted.overlay.opaque', b'y')
-    elif kind == 'whiteout':
-        os.mknod(p, stat.S_IFCHR, os.makedev(0, 0))
-    else:
-        t = {'char': stat.S_IFCHR, 'block': stat.S_IFBLK, 'fifo': stat.S_IFIFO}[kind]
-        os.mknod(p, t | mode, os.makedev(major, minor))
+while [ $# -ge 5 ]; do
+  case "$1" in
+    opaque) setfattr -n trusted.overlay.opaque -v y "$2" ;;
+    whiteout) mknod "$2" c 0 0 ;;
+    c|b) mknod -m "$5" "$2" "$1" "$3" "$4" ;;
+    p) mknod -m "$5" "$2" p ;;
+    *) echo "unknown special file kind $1" >&2; false ;;
+  esac || exit 1
+  shift 5
+done
 `;
+
+type SpecialKind = 'opaque' | 'whiteout' | 'c' | 'b' | 'p';
+
+async function makeSpecialFiles(special: [SpecialKind, string, number, number, number][]): Promise<void> {
+  // Chunks keep the argument list well under the kernel's limit.
+  for (let i = 0; i < special.length; i += 1000) {
+    const args = special
+      .slice(i, i + 1000)
+      .flatMap(([kind, p, major, minor, mode]) => [kind, p, String(major), String(minor), mode.toString(8)]);
+    const r = await execCommand('sh', ['-c', SPECIAL_NODES, 'sh', ...args]);
+    if (r.exitCode !== 0) {
+      const hint = /setfattr: not found|setfattr: No such/.test(r.stderr.toString())
+        ? ' (install the Debian package "attr")'
+        : '';
+      throw new Error(`making special files failed: ${r.stderr.toString().trim()}${hint}`);
+    }
+  }
+}
 
 function safeJoin(root: string, name: string): string {
   const clean = path.posix.normalize(`/${name}`).replace(/\/+$/, '');
@@ -46,7 +70,7 @@ export async function unpackLayer(blobPath: string, dir: string): Promise<string
       cb(null, chunk);
     },
   });
-  const special: [string, string, number, number, number][] = [];
+  const special: [SpecialKind, string, number, number, number][] = [];
   const dirModes: [string, number, number, number][] = [];
   const extract = tar.extract();
   extract.on('entry', (header, stream, next) => {
@@ -105,7 +129,7 @@ export async function unpackLayer(blobPath: string, dir: string): Promise<string
       case 'fifo':
         await drain();
         special.push([
-          h.type === 'fifo' ? 'fifo' : h.type === 'block-device' ? 'block' : 'char',
+          h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c',
           full,
           h.devmajor ?? 0,
           h.devminor ?? 0,
@@ -123,15 +147,7 @@ export async function unpackLayer(blobPath: string, dir: string): Promise<string
     await fsp.chown(p, uid, gid);
     await fsp.chmod(p, mode);
   }
-  if (special.length > 0) {
-    const child = execFile('python3', ['-c', SPECIAL_NODES]);
-    child.stdin!.end(JSON.stringify(special));
-    await new Promise<void>((resolve, reject) =>
-      child.on('exit', (code) =>
-        code === 0 ? resolve() : reject(new Error(`making special files failed (${code})`)),
-      ),
-    );
-  }
+  await makeSpecialFiles(special);
   return `sha256:${hash.digest('hex')}`;
 }
 
