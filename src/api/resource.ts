@@ -144,6 +144,12 @@ export interface ResourceDef {
   /** Does a spec change bump metadata.generation? (true for kinds with spec) */
   tracksGeneration?: boolean;
   table?: TableDef;
+  /**
+   * A create-only kind the API server answers without storing it (SubjectAccessReview,
+   * TokenReview, ...): `verbs` is `['create']`; a create validates the object, fills its
+   * `status` and returns it. Nothing is kept, so there is nothing to get, list or watch.
+   */
+  virtual?: boolean;
 }
 
 /** Every kind Skiff serves, and the named schemas they refer to. */
