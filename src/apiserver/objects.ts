@@ -6,6 +6,8 @@
 import { conflict, gone, isReason, notFound, StatusError } from '../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../api/resource.ts';
 import type { Backend, KeyValue, WatchEvent, WatchEventType } from '../store/backend.ts';
+import type { CachedObject, ResourceCache } from './cache/resource-cache.ts';
+import type { WatchCache } from './cache/watch-cache.ts';
 import { objectKey, resourcePrefix } from './keys.ts';
 
 export const MODIFIED_MESSAGE =
@@ -43,11 +45,43 @@ export function decode(kv: KeyValue, revision = kv.modRevision): KubeObject {
   return obj;
 }
 
+/** How fresh a cached read must be: the store's current state, at least a revision, or anything (rv=0). */
+export type Freshness = 'consistent' | 'any' | number;
+
 export class Objects {
   readonly backend: Backend;
+  /** The watch cache reads are served from, when the server runs one (see cache/watch-cache.ts). */
+  cache?: WatchCache;
 
-  constructor(backend: Backend) {
+  constructor(backend: Backend, opts: { cache?: WatchCache } = {}) {
     this.backend = backend;
+    this.cache = opts.cache;
+  }
+
+  /**
+   * The loaded cache of a resource, once fresh enough; undefined when there is no cache or it
+   * could not catch up in time (the caller then reads the store).
+   */
+  async cached(def: ResourceDef, freshness: Freshness = 'consistent'): Promise<ResourceCache | undefined> {
+    const cache = this.cache;
+    if (!cache) return undefined;
+    const rc = await cache.resource(resourcePrefix(def));
+    if (!rc) return undefined;
+    if (freshness === 'any') return rc;
+    const ok = freshness === 'consistent' ? await cache.fresh() : await cache.waitFor(freshness);
+    return ok ? rc : undefined;
+  }
+
+  /** One object as the JSON text the API serves, from the cache; `null` when there is no usable cache. */
+  async getCachedJson(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    freshness: Freshness = 'consistent',
+  ): Promise<CachedObject | undefined | null> {
+    const rc = await this.cached(def, freshness);
+    if (!rc) return null;
+    return rc.get(objectKey(def, namespace, name));
   }
 
   key(def: ResourceDef, namespace: string | undefined, name: string): string {
@@ -60,6 +94,11 @@ export class Objects {
     name: string,
     revision?: number,
   ): Promise<Stored> {
+    if (!revision && this.cache) {
+      const hit = await this.getCachedJson(def, namespace, name);
+      if (hit === undefined) throw notFound(qualifiedOf(def), name);
+      if (hit) return { obj: JSON.parse(hit.json), modRevision: hit.modRevision };
+    }
     const { kv } = await this.backend.get(
       objectKey(def, namespace, name),
       revision ? { revision } : undefined,
@@ -69,6 +108,11 @@ export class Objects {
   }
 
   async tryGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<Stored | undefined> {
+    if (this.cache) {
+      const hit = await this.getCachedJson(def, namespace, name);
+      if (hit === undefined) return undefined;
+      if (hit) return { obj: JSON.parse(hit.json), modRevision: hit.modRevision };
+    }
     const { kv } = await this.backend.get(objectKey(def, namespace, name));
     return kv ? { obj: decode(kv), modRevision: kv.modRevision } : undefined;
   }
@@ -153,6 +197,18 @@ export class Objects {
     namespace?: string,
     opts: { revision?: number; limit?: number; startKey?: string } = {},
   ): Promise<{ items: Stored[]; revision: number; more: boolean; remaining: number; lastKey?: string }> {
+    if (!opts.revision && !opts.limit && !opts.startKey && this.cache) {
+      const rc = await this.cached(def);
+      if (rc) {
+        const revision = this.cache.observed;
+        const keys = rc.keys(resourcePrefix(def, namespace));
+        const items = keys.map((k) => {
+          const e = rc.get(k)!;
+          return { obj: JSON.parse(e.json) as KubeObject, modRevision: e.modRevision };
+        });
+        return { items, revision, more: false, remaining: 0, lastKey: keys.at(-1) };
+      }
+    }
     let res: Awaited<ReturnType<Backend['list']>>;
     try {
       res = await this.backend.list(resourcePrefix(def, namespace), opts);

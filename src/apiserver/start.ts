@@ -10,6 +10,7 @@ import { isReason } from '../api/errors.ts';
 import * as protobufCodec from '../api/protobuf/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
 import type { Backend } from '../store/backend.ts';
+import { WatchCache } from './cache/watch-cache.ts';
 import type { PatchEngine } from './context.ts';
 import type { ProtobufCodec } from './negotiation.ts';
 import { Objects } from './objects.ts';
@@ -32,6 +33,8 @@ export interface StartOptions {
   patch?: PatchEngine;
   /** Daemons to run beside the server (garbage collector, namespace controller, ...). */
   controllers?: ((objects: Objects, registry: ResourceRegistry, signal: AbortSignal) => Promise<void>)[];
+  /** Serve reads and watches from the watch cache (default true); false reads the store every time. */
+  watchCache?: boolean;
 }
 
 export interface RunningServer {
@@ -71,14 +74,21 @@ export async function ensureDefaultNamespaces(objects: Objects, registry: Resour
 export async function startApiServer(o: StartOptions): Promise<RunningServer> {
   await mkdir(o.dataDir, { recursive: true });
   const pki = await ensurePki(o.dataDir);
-  const objects = new Objects(o.backend);
+  const cache = o.watchCache === false ? undefined : new WatchCache(o.backend);
+  await cache?.start();
+  const objects = new Objects(o.backend, { cache });
   const handler = new ApiHandler({
     registry: o.registry,
     objects,
     protobuf: o.protobuf ?? protobufCodec,
     patch: o.patch,
   });
-  await ensureDefaultNamespaces(objects, o.registry);
+  try {
+    await ensureDefaultNamespaces(objects, o.registry);
+  } catch (e) {
+    await cache?.close();
+    throw e;
+  }
   const abort = new AbortController();
   const daemons = (o.controllers ?? []).map((c) =>
     c(objects, o.registry, abort.signal).catch((e) => {
@@ -114,6 +124,7 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(daemons);
+      await cache?.close();
     },
   };
 }

@@ -163,7 +163,7 @@ export async function deleteObject(
 
 export async function deleteCollection(ctx: Ctx): Promise<void> {
   const opts = await deleteOptionsOf(ctx);
-  const list = await listObjects(ctx);
+  const list = (await listObjects(ctx)) as KubeObject;
   const items = list.items as KubeObject[];
   for (const o of items) {
     try {

@@ -5,6 +5,8 @@
 import { badRequest, StatusError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/resource.ts';
 import type { Ctx } from '../context.ts';
+import { resourcePrefix } from '../keys.ts';
+import type { Freshness } from '../objects.ts';
 import { and, type Matcher, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
 import { apiVersionOf } from './prepare.ts';
 
@@ -31,7 +33,64 @@ function parseContinue(token: string): ContinueToken {
   );
 }
 
-export async function listObjects(ctx: Ctx): Promise<KubeObject> {
+/**
+ * A list from the watch cache, or undefined when the cache cannot answer (no cache, Exact,
+ * a continue token from an older revision, a cache that could not catch up in time).
+ * `json` is set when the answer can go out as the cached texts joined, without a parse.
+ */
+async function listFromCache(
+  ctx: Ctx,
+  match: Matcher | undefined,
+  limit: number,
+  cont: string | null,
+  rvParam: string | null,
+  rvMatch: string | null,
+  wantJson: boolean,
+): Promise<{ obj?: KubeObject; json?: string } | undefined> {
+  const { objects } = ctx.parts;
+  if (!objects.cache || rvMatch === 'Exact') return undefined;
+  let startKey: string | undefined;
+  let freshness: Freshness = rvParam === '0' ? 'any' : rvParam ? Number(rvParam) : 'consistent';
+  if (cont) {
+    const t = parseContinue(cont);
+    if (t.rv !== objects.cache.observed) return undefined;
+    startKey = t.start;
+    freshness = 'any';
+  }
+  const rc = await objects.cached(ctx.def, freshness);
+  if (!rc) return undefined;
+  const revision = objects.cache.observed;
+  const keys = rc.keys(resourcePrefix(ctx.def, ctx.namespace), startKey);
+  const texts: string[] = [];
+  const items: KubeObject[] = [];
+  let i = 0;
+  for (; i < keys.length && (!limit || texts.length + items.length < limit); i++) {
+    const e = rc.get(keys[i])!;
+    if (!match && wantJson) {
+      texts.push(e.json);
+      continue;
+    }
+    const obj = JSON.parse(e.json) as KubeObject;
+    if (match && !match(obj)) continue;
+    if (wantJson) texts.push(e.json);
+    else items.push(obj);
+  }
+  const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
+  if (i < keys.length) {
+    metadata.continue = Buffer.from(
+      JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start: `${keys[i - 1]}\u0000` }),
+    ).toString('base64url');
+    if (!match) metadata.remainingItemCount = keys.length - i;
+  }
+  const head = { kind: ctx.def.listKind, apiVersion: apiVersionOf(ctx.def), metadata };
+  if (wantJson) {
+    const h = JSON.stringify(head);
+    return { json: `${h.slice(0, -1)},"items":[${texts.join(',')}]}` };
+  }
+  return { obj: { ...head, items } };
+}
+
+export async function listObjects(ctx: Ctx, wantJson = false): Promise<KubeObject | string> {
   const match = selectorOf(ctx);
   const limit = Math.max(0, Number(ctx.query.get('limit') ?? 0) || 0);
   const cont = ctx.query.get('continue');
@@ -54,6 +113,8 @@ export async function listObjects(ctx: Ctx): Promise<KubeObject> {
   } else if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam)) {
     throw badRequest(`invalid resource version: ${rvParam}`);
   }
+  const fromCache = await listFromCache(ctx, match, limit, cont, rvParam, rvMatch, wantJson);
+  if (fromCache) return fromCache.json ?? fromCache.obj!;
   const items: KubeObject[] = [];
   let more = false;
   let remaining = 0;
@@ -95,5 +156,18 @@ export async function listObjects(ctx: Ctx): Promise<KubeObject> {
 }
 
 export async function list(ctx: Ctx): Promise<void> {
-  ctx.send(200, await listObjects(ctx));
+  const form = ctx.form();
+  const plain = form.codec === 'json' && !form.table && !form.partial;
+  const out = await listObjects(ctx, plain);
+  if (typeof out === 'string') {
+    const headers: Record<string, string | string[]> = {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+    };
+    if (ctx.warnings.length) headers.Warning = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    ctx.res.writeHead(200, headers);
+    ctx.res.end(out);
+    return;
+  }
+  ctx.send(200, out);
 }

@@ -6,7 +6,10 @@
  */
 import { badRequest, gone, StatusError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/resource.ts';
+import type { CachedEvent, CacheWatcher } from '../cache/resource-cache.ts';
 import type { Ctx } from '../context.ts';
+import { resourcePrefix } from '../keys.ts';
+import type { Matcher } from '../selectors.ts';
 import { toTable } from '../table.ts';
 import { selectorOf } from './list.ts';
 import { apiVersionOf } from './prepare.ts';
@@ -69,9 +72,25 @@ async function run(
     });
 
   try {
+    const wantInitial = sendInitial === 'true' || (sendInitial !== 'false' && (!rvParam || rvParam === '0'));
+    if (
+      await fromCache(
+        ctx,
+        table,
+        match,
+        rvParam,
+        wantInitial,
+        sendInitial === 'true' && bookmarks,
+        line,
+        write,
+        bookmark,
+        signal,
+        abort,
+      )
+    )
+      return;
     let after: number;
     const initial: KubeObject[] = [];
-    const wantInitial = sendInitial === 'true' || (sendInitial !== 'false' && (!rvParam || rvParam === '0'));
     if (wantInitial) {
       const page = await objects.list(ctx.def, ctx.namespace);
       after = page.revision;
@@ -81,12 +100,7 @@ async function run(
       const compacted = await objects.backend.compactedRevision();
       if (after < compacted) throw gone(`too old resource version: ${after} (${compacted})`);
     }
-    ctx.res.writeHead(200, {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
-    });
-    ctx.res.flushHeaders();
+    writeHead(ctx);
     let last = after;
     for (const o of initial) write(line('ADDED', o));
     if (bookmarks && sendInitial === 'true') write(bookmark(after, true));
@@ -94,17 +108,8 @@ async function run(
     try {
       for await (const ev of objects.watch(ctx.def, ctx.namespace, after, signal)) {
         last = ev.revision;
-        let type: string = ev.type;
-        const now = !match || match(ev.obj);
-        if (match) {
-          const before = ev.prev ? match(ev.prev) : false;
-          if (ev.type === 'MODIFIED') {
-            if (now && !before) type = 'ADDED';
-            else if (!now && before) type = 'DELETED';
-            else if (!now) continue;
-          } else if (!now) continue;
-        }
-        write(line(type, ev.obj));
+        const type = typeFor(match, ev.type, ev.obj, ev.prev);
+        if (type) write(line(type, ev.obj));
       }
     } finally {
       if (heartbeat) clearInterval(heartbeat);
@@ -118,4 +123,111 @@ async function run(
     if (timer) clearTimeout(timer);
     if (!ctx.res.writableEnded) ctx.res.end();
   }
+}
+
+function writeHead(ctx: Ctx): void {
+  ctx.res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
+  ctx.res.flushHeaders();
+}
+
+/** The event type a watcher with `match` sees, or undefined when it sees nothing. */
+function typeFor(
+  match: Matcher | undefined,
+  type: string,
+  obj: KubeObject,
+  prev: KubeObject | undefined,
+): string | undefined {
+  if (!match) return type;
+  const now = match(obj);
+  if (type === 'MODIFIED') {
+    const before = prev ? match(prev) : false;
+    if (now && !before) return 'ADDED';
+    if (!now && before) return 'DELETED';
+    return now ? type : undefined;
+  }
+  return now ? type : undefined;
+}
+
+/** A watcher whose client reads slower than this much buffered output is cut off; it re-watches. */
+const MAX_BUFFERED = 64 * 1024 * 1024;
+
+/**
+ * Serve the watch from the watch cache: the initial state (or the ring's events after the
+ * asked revision), then live events, each serialized once for all watchers. False when the
+ * cache cannot serve it (no cache, or a revision older than the ring): the store serves it.
+ */
+async function fromCache(
+  ctx: Ctx,
+  table: boolean,
+  match: Matcher | undefined,
+  rvParam: string | null,
+  wantInitial: boolean,
+  initialBookmark: boolean,
+  line: (type: string, obj: unknown) => string,
+  write: (s: string) => void,
+  bookmark: (rv: number, initialEnd?: boolean) => string,
+  signal: AbortSignal,
+  abort: AbortController,
+): Promise<boolean> {
+  const { objects } = ctx.parts;
+  const cache = objects.cache;
+  if (!cache) return false;
+  const rv = rvParam && rvParam !== '0' ? Number(rvParam) : undefined;
+  const rc = await objects.cached(ctx.def, rvParam === '0' ? 'any' : rv === undefined ? 'consistent' : 'any');
+  if (!rc || signal.aborted) return false;
+  // From here to the subscription nothing awaits, so no event can slip between them.
+  const keyPrefix = resourcePrefix(ctx.def, ctx.namespace);
+  let after = cache.observed;
+  let replay: CachedEvent[] = [];
+  if (!wantInitial && rv !== undefined) {
+    const r = rc.eventsAfter(rv);
+    if (!r) return false;
+    after = rv;
+    replay = r.filter((ev) => ev.key.startsWith(keyPrefix));
+  }
+  writeHead(ctx);
+  if (wantInitial) {
+    for (const key of rc.keys(keyPrefix)) {
+      const e = rc.get(key)!;
+      if (!match && !table) {
+        write(`{"type":"ADDED","object":${e.json}}\n`);
+        continue;
+      }
+      const obj = JSON.parse(e.json) as KubeObject;
+      if (!match || match(obj)) write(line('ADDED', obj));
+    }
+    if (initialBookmark) write(bookmark(after, true));
+  }
+  let last = after;
+  const deliver = (ev: CachedEvent) => {
+    last = ev.revision;
+    const type = typeFor(
+      match,
+      ev.type,
+      match ? ev.obj : (undefined as unknown as KubeObject),
+      match ? ev.prev : undefined,
+    );
+    if (!type) return;
+    write(table ? line(type, ev.obj) : ev.line(type));
+    if (ctx.res.writableLength > MAX_BUFFERED) abort.abort();
+  };
+  for (const ev of replay) deliver(ev);
+  const watcher: CacheWatcher = { keyPrefix, after, deliver, end: () => abort.abort() };
+  rc.watchers.add(watcher);
+  const bookmarks = ctx.query.get('allowWatchBookmarks') === 'true';
+  const heartbeat = bookmarks
+    ? setInterval(() => write(bookmark(Math.max(last, cache.observed))), 30_000)
+    : undefined;
+  try {
+    if (!signal.aborted)
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+  } finally {
+    rc.watchers.delete(watcher);
+    if (heartbeat) clearInterval(heartbeat);
+  }
+  return true;
 }

@@ -1,0 +1,209 @@
+/**
+ * The watch cache: the API server's memory of the store, as Kubernetes' cacher keeps it.
+ *
+ * One store watch on `/registry/` feeds every resource's cache (a resource's cache is
+ * loaded on first use by one list at the revision the watch has reached). Since the watch
+ * sees every write under `/registry/`, the revision it has reached (`observed`) is the
+ * revision of the whole cache, which is what makes consistent reads cheap: ask the store
+ * for its current revision, wait until the watch has passed it, answer from memory.
+ *
+ * - consistent read (no resourceVersion, or NotOlderThan N): `fresh(N)` then read.
+ * - resourceVersion "0": whatever the cache holds now.
+ * - anything the cache cannot answer (Exact, old continue tokens, a watch older than the
+ *   ring) goes to the store, as before.
+ */
+import type { Backend } from '../../store/backend.ts';
+import { ResourceCache } from './resource-cache.ts';
+
+interface Waiter {
+  revision: number;
+  resolve: (ok: boolean) => void;
+}
+
+export const CACHE_ROOT = '/registry/';
+
+/** How long a consistent read waits for the watch before reading the store instead. */
+const FRESH_TIMEOUT_MS = 3000;
+
+export class WatchCache {
+  readonly backend: Backend;
+  #observed = 0;
+  #resources = new Map<string, ResourceCache>();
+  #loading = new Map<string, Promise<ResourceCache>>();
+  #waiters: Waiter[] = [];
+  #abort = new AbortController();
+  #running?: Promise<void>;
+  #revInflight?: Promise<number>;
+  #revNext?: Promise<number>;
+  #closed = false;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /** The revision the cache has reached. */
+  get observed(): number {
+    return this.#observed;
+  }
+
+  /** Start the store watch. Resolves once it is established. */
+  async start(): Promise<void> {
+    this.#observed = await this.backend.currentRevision();
+    this.#running = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const w = this.backend.watch(CACHE_ROOT, { afterRevision: this.#observed, signal });
+        for await (const ev of w) {
+          this.#observed = ev.kv.modRevision;
+          const prefix = resourcePrefixOfKey(ev.kv.key);
+          if (prefix) this.#resources.get(prefix)?.apply(ev);
+          if (this.#waiters.length) this.#wake();
+        }
+      } catch (e) {
+        if (signal.aborted) break;
+        console.error('apiserver: watch cache lost its store watch, reloading:', (e as Error)?.message ?? e);
+      }
+      if (signal.aborted) break;
+      // The watch ended or fell behind: drop everything and start again from now.
+      this.#reset();
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        this.#observed = await this.backend.currentRevision();
+      } catch {}
+    }
+    this.#reset();
+    for (const w of this.#waiters) w.resolve(false);
+    this.#waiters = [];
+  }
+
+  #reset(): void {
+    for (const r of this.#resources.values()) r.endWatchers();
+    this.#resources.clear();
+    this.#loading.clear();
+  }
+
+  #wake(): void {
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.revision <= this.#observed) w.resolve(true);
+      else still.push(w);
+    }
+    this.#waiters = still;
+  }
+
+  /**
+   * The store's current revision. Concurrent callers share one store round trip, but a
+   * caller never gets an answer from a request that started before it asked.
+   */
+  currentRevision(): Promise<number> {
+    if (!this.#revInflight) {
+      const p = this.backend.currentRevision();
+      this.#revInflight = p;
+      p.then(
+        () => {
+          if (this.#revInflight === p) this.#revInflight = undefined;
+        },
+        () => {
+          if (this.#revInflight === p) this.#revInflight = undefined;
+        },
+      );
+      return p;
+    }
+    if (!this.#revNext) {
+      const next = this.#revInflight
+        .catch(() => 0)
+        .then(() => {
+          this.#revNext = undefined;
+          return this.currentRevision();
+        });
+      this.#revNext = next;
+    }
+    return this.#revNext;
+  }
+
+  /** Wait until the cache has seen `revision`; false after the timeout or on close. */
+  waitFor(revision: number, timeoutMs = FRESH_TIMEOUT_MS): Promise<boolean> {
+    if (revision <= this.#observed) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        resolve: (ok: boolean) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** A consistent read point: true once the cache holds the store's current state (or `atLeast`). */
+  async fresh(atLeast = 0): Promise<boolean> {
+    const rev = Math.max(atLeast, await this.currentRevision());
+    return this.waitFor(rev);
+  }
+
+  /** The loaded cache of a resource prefix (`/registry/<group>/<plural>/`); undefined once closed. */
+  resource(prefix: string): ResourceCache | Promise<ResourceCache | undefined> | undefined {
+    const have = this.#resources.get(prefix);
+    if (have?.loaded) return have;
+    if (this.#closed) return undefined;
+    let p = this.#loading.get(prefix);
+    if (!p) {
+      const rc = new ResourceCache(prefix);
+      this.#resources.set(prefix, rc);
+      const at = this.#observed;
+      p = this.#load(rc, at);
+      this.#loading.set(prefix, p);
+      p.catch(() => {
+        if (this.#resources.get(prefix) === rc) this.#resources.delete(prefix);
+        this.#loading.delete(prefix);
+      });
+    }
+    return p;
+  }
+
+  async #load(rc: ResourceCache, at: number): Promise<ResourceCache> {
+    const items = [];
+    let startKey: string | undefined;
+    for (;;) {
+      const page = await this.backend.list(rc.prefix, { revision: at, limit: 10_000, startKey });
+      items.push(...page.items);
+      if (!page.more || page.items.length === 0) break;
+      startKey = `${page.items.at(-1)!.key}\u0000`;
+    }
+    rc.load(items, at);
+    this.#loading.delete(rc.prefix);
+    return rc;
+  }
+
+  /** How many objects the cache holds (for benchmarks and tests). */
+  get objectCount(): number {
+    let n = 0;
+    for (const r of this.#resources.values()) n += r.size;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#abort.abort();
+    await this.#running;
+  }
+}
+
+/** `/registry/<group>/<plural>/` of a key, or undefined. */
+export function resourcePrefixOfKey(key: string): string | undefined {
+  const a = key.indexOf('/', CACHE_ROOT.length);
+  if (a < 0) return undefined;
+  const b = key.indexOf('/', a + 1);
+  if (b < 0) return undefined;
+  return key.slice(0, b + 1);
+}
