@@ -21,4 +21,11 @@ export {
 export { type CriLogLine, formatCriLogLine, parseCriLog } from './log-format.ts';
 export { CRI_PROTO_PATH, loadCri } from './proto.ts';
 export { type CriImplementation, type CriServer, serveCri } from './server.ts';
+export {
+  exitStatus,
+  type StreamingIO,
+  type StreamingRuntime,
+  type StreamingServer,
+  startStreamingServer,
+} from './streaming.ts';
 export type * from './types.ts';

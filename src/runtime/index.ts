@@ -12,23 +12,29 @@
  * state and the namespace files. Both survive restarts.
  */
 import fs from 'node:fs';
-import { serveCri } from '../cri/index.ts';
+import { serveCri, startStreamingServer } from '../cri/index.ts';
 import { SkiffImageService } from './image-service.ts';
 import { ImageStore } from './images.ts';
 import type { PodNetwork } from './network.ts';
 import { SkiffRuntimeService } from './runtime-service.ts';
+import { streamingRuntime } from './streaming.ts';
 
 export interface RuntimeOptions {
   root: string;
   stateDir: string;
   socket: string;
   network?: PodNetwork;
+  /** the streaming server (Exec, Attach, PortForward URLs): 127.0.0.1 and a random port by default */
+  streamingHost?: string;
+  streamingPort?: number;
 }
 
 export interface RuntimeHandle {
   socket: string;
   /** the image store, e.g. to import archives directly (`skiff image import`) */
   images: ImageStore;
+  /** `http://127.0.0.1:<port>`, the base of the URLs Exec, Attach and PortForward answer */
+  streamingUrl: string;
   close(): Promise<void>;
 }
 
@@ -38,11 +44,30 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
   const images = new ImageStore(opts.root);
   const runtime = new SkiffRuntimeService({ stateDir: opts.stateDir, images, network: opts.network });
   const image = new SkiffImageService(images, () => runtime.snapshotsInUse());
-  const server = await serveCri(opts.socket, {
-    runtime: runtime as unknown as Record<string, unknown>,
-    image: image as unknown as Record<string, unknown>,
+  const streaming = await startStreamingServer(streamingRuntime(runtime), {
+    host: opts.streamingHost,
+    port: opts.streamingPort,
   });
-  return { socket: opts.socket, images, close: () => server.close() };
+  runtime.streaming = streaming;
+  let server: Awaited<ReturnType<typeof serveCri>>;
+  try {
+    server = await serveCri(opts.socket, {
+      runtime: runtime as unknown as Record<string, unknown>,
+      image: image as unknown as Record<string, unknown>,
+    });
+  } catch (err) {
+    await streaming.close();
+    throw err;
+  }
+  return {
+    socket: opts.socket,
+    images,
+    streamingUrl: streaming.baseUrl,
+    close: async () => {
+      await server.close();
+      await streaming.close();
+    },
+  };
 }
 
 export { crictlMain } from './crictl.ts';

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import {
+  type AttachRequest,
   type Container,
   type ContainerIdRequest,
   type ContainerStats,
@@ -11,6 +12,7 @@ import {
   CriError,
   criInvalid,
   criNotFound,
+  type ExecRequest,
   type ExecSyncRequest,
   GrpcStatus,
   type ListContainerStatsRequest,
@@ -19,9 +21,11 @@ import {
   type PodSandboxIdRequest,
   type PodSandboxStatusRequest,
   type PodSandboxStatusResponse,
+  type PortForwardRequest,
   type RunPodSandboxRequest,
   type RuntimeService,
   type StopContainerRequest,
+  type StreamingServer,
   type UpdateContainerResourcesRequest,
 } from '../cri/index.ts';
 import { readCgroupFile, removeCgroup } from './cgroups.ts';
@@ -75,6 +79,8 @@ export class SkiffRuntimeService implements RuntimeService {
   readonly #images: ImageStore;
   readonly #network?: PodNetwork;
   readonly runc: Runc;
+  /** set by startRuntime: where Exec, Attach and PortForward URLs point */
+  streaming?: StreamingServer;
 
   constructor(opts: { stateDir: string; images: ImageStore; network?: PodNetwork }) {
     this.#stateDir = opts.stateDir;
@@ -596,14 +602,55 @@ export class SkiffRuntimeService implements RuntimeService {
     return { stats };
   }
 
-  async exec(): Promise<never> {
-    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'streaming exec is not implemented yet; use ExecSync');
+  #streamingServer(): StreamingServer {
+    if (!this.streaming) throw new CriError(GrpcStatus.UNAVAILABLE, 'the streaming server is not running');
+    return this.streaming;
   }
-  async attach(): Promise<never> {
-    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'attach is not implemented yet');
+
+  async exec(req: ExecRequest) {
+    await this.runningContainer(req.containerId ?? '');
+    if (!req.cmd?.length) throw criInvalid('cmd must not be empty');
+    if (!req.stdout && !req.stderr && !req.stdin)
+      throw criInvalid('one of stdin, stdout and stderr must be set');
+    if (req.tty && req.stderr) throw criInvalid('tty and stderr cannot both be set');
+    return { url: this.#streamingServer().url('exec', req) };
   }
-  async portForward(): Promise<never> {
-    throw new CriError(GrpcStatus.UNIMPLEMENTED, 'port forwarding is not implemented yet');
+
+  async attach(req: AttachRequest) {
+    await this.runningContainer(req.containerId ?? '');
+    if (req.stdin) {
+      throw new CriError(
+        GrpcStatus.UNIMPLEMENTED,
+        'attach with stdin is not supported (containers run without stdin); attach follows the output',
+      );
+    }
+    return { url: this.#streamingServer().url('attach', req) };
+  }
+
+  async portForward(req: PortForwardRequest) {
+    const sb = this.#sandbox(req.podSandboxId);
+    if (sb.state !== 'SANDBOX_READY')
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `sandbox ${sb.id} is not ready`);
+    return { url: this.#streamingServer().url('portforward', { ...req, podSandboxId: sb.id }) };
+  }
+
+  /** For streaming: a running container's ID and log path (a prefix resolves). */
+  async runningContainer(id: string): Promise<{ id: string; logPath: string }> {
+    const c = this.#container(id);
+    if ((await this.#state(c)).state !== 'CONTAINER_RUNNING')
+      throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} is not running`);
+    return { id: c.id, logPath: c.logPath };
+  }
+
+  async isRunning(id: string): Promise<boolean> {
+    const c = this.#resolve('containers', 'container.json', id) as ContainerRecord | undefined;
+    return c ? (await this.#state(c)).state === 'CONTAINER_RUNNING' : false;
+  }
+
+  /** For streaming: the sandbox's network namespace file, undefined for host network. */
+  sandboxNetns(id: string): string | undefined {
+    const sb = this.#sandbox(id);
+    return sb.hostNetwork ? undefined : this.#netSandbox(sb).netnsPath;
   }
 
   /** Snapshots (chain IDs) used by existing containers: image removal keeps them. */
