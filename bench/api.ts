@@ -1,0 +1,562 @@
+/**
+ * API server benchmark: `make bench-api` (node_modules/.bin/node bench/api.ts [--quick]).
+ *
+ * For each store (SQLite, etcd via startTestEtcd, memory for reference) the API server runs
+ * as a child process (so its RSS is its own), and load comes from two worker threads in this
+ * process over node:https keep-alive agents with the admin client certificate. One table at
+ * the end, one column per store:
+ *
+ *   pod creates/s, gets/s, lists/s (1,000 ConfigMaps), watch events/s to 100 watchers,
+ *   p50/p99 latency of creates and gets at 50 concurrent clients, API creates/s over raw
+ *   store puts/s (same run, same concurrency), server RSS holding 50,000 ConfigMaps.
+ *
+ * Rates are medians of three short runs. The whole run is bounded to a few minutes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import YAML from 'yaml';
+
+/** Imported by path: the etcd backend may not be part of the tree yet. */
+const TEST_ETCD = '../src/store/etcd/test-etcd.ts';
+const QUICK = process.argv.includes('--quick');
+const CONCURRENCY = 50;
+const WORKERS = 2;
+const RUNS = 3;
+const RUN_MS = QUICK ? 1000 : 2500;
+const RSS_OBJECTS = QUICK ? 5000 : 50_000;
+const WATCHERS = 100;
+const WATCH_EVENTS = QUICK ? 200 : 1000;
+
+export interface Creds {
+  url: string;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** One load job for a worker thread (this file, run as a worker). */
+export interface Job {
+  op: 'create-pods' | 'get-pods' | 'list' | 'create-cms' | 'watch';
+  creds: Creds;
+  concurrency: number;
+  durationMs?: number;
+  count?: number;
+  namespace: string;
+  prefix: string;
+  /** Names to get (get-pods). */
+  names?: string[];
+  watchers?: number;
+  expectEvents?: number;
+}
+
+export interface JobResult {
+  done: number;
+  errors: number;
+  firstError?: string;
+  elapsedMs: number;
+  latencies: number[];
+  names?: string[];
+}
+
+function runJob(job: Job): Promise<JobResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL(import.meta.url), { workerData: job });
+    w.once('message', (m: JobResult) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+/** The same job split over the workers, results merged. */
+async function parallel(job: Job, workers = WORKERS): Promise<JobResult> {
+  const per = Math.ceil(job.concurrency / workers);
+  const rs = await Promise.all(
+    Array.from({ length: workers }, (_, i) =>
+      runJob({
+        ...job,
+        concurrency: per,
+        count: job.count === undefined ? undefined : Math.ceil(job.count / workers),
+        prefix: `${job.prefix}w${i}-`,
+      }),
+    ),
+  );
+  return {
+    done: rs.reduce((a, r) => a + r.done, 0),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    firstError: rs.find((r) => r.firstError)?.firstError,
+    elapsedMs: Math.max(...rs.map((r) => r.elapsedMs)),
+    latencies: rs.flatMap((r) => r.latencies),
+    names: rs.flatMap((r) => r.names ?? []),
+  };
+}
+
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function median(xs: number[]): number {
+  return pct(xs, 50);
+}
+
+interface ServerChild {
+  proc: ChildProcess;
+  creds: Creds;
+  dir: string;
+}
+
+async function startServer(storeUrl: string, dir: string): Promise<ServerChild> {
+  const proc = spawn(
+    process.execPath,
+    ['--expose-gc', new URL(import.meta.url).pathname, 'serve', storeUrl, dir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d;
+      const m = /^ready (\S+)$/m.exec(buf);
+      if (m) resolve(m[1]);
+    });
+    proc.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  const kc = YAML.parse(await readFile(join(dir, 'kubeconfig'), 'utf8'));
+  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+  return {
+    proc,
+    dir,
+    creds: {
+      url,
+      ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
+      cert: b64(kc.users[0].user['client-certificate-data']),
+      key: b64(kc.users[0].user['client-key-data']),
+    },
+  };
+}
+
+async function stopServer(s: ServerChild): Promise<void> {
+  if (s.proc.exitCode === null) {
+    const exited = new Promise((r) => s.proc.once('exit', r));
+    s.proc.kill('SIGTERM');
+    const t = setTimeout(() => s.proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** Raw store puts/s at the same concurrency, in this process, through the Backend contract. */
+async function storePutsPerSec(
+  open: () => Promise<import('../src/store/index.ts').Backend>,
+): Promise<number> {
+  const b = await open();
+  try {
+    const value = JSON.stringify(samplePodLike());
+    const rates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      let i = 0;
+      const start = performance.now();
+      const end = start + RUN_MS;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (performance.now() < end) await b.create(`/bench/r${run}/k${i++}`, value);
+        }),
+      );
+      rates.push(i / ((performance.now() - start) / 1000));
+    }
+    return median(rates);
+  } finally {
+    await b.close();
+  }
+}
+
+function samplePodLike(): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'x', namespace: 'default', uid: crypto.randomUUID(), labels: { app: 'bench' } },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+  };
+}
+
+interface Row {
+  store: string;
+  creates?: number;
+  gets?: number;
+  lists?: number;
+  watchEvents?: number;
+  createP50?: number;
+  createP99?: number;
+  getP50?: number;
+  getP99?: number;
+  storePuts?: number;
+  ratio?: number;
+  rss?: number;
+  note?: string;
+}
+
+async function benchStore(
+  name: string,
+  storeUrl: (dir: string) => string,
+  openRaw: (dir: string) => Promise<import('../src/store/index.ts').Backend>,
+): Promise<Row> {
+  const row: Row = { store: name };
+  const dir = await mkdtemp(join(tmpdir(), `skiff-bench-api-${name}-`));
+  let s: ServerChild | undefined;
+  try {
+    s = await startServer(storeUrl(dir), dir);
+    const base = { creds: s.creds, concurrency: CONCURRENCY, namespace: 'default' };
+    log(`${name}: server up at ${s.creds.url}`);
+
+    // creates (pods), three runs
+    const createRates: number[] = [];
+    const createLat: number[] = [];
+    let podNames: string[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const r = await parallel({ ...base, op: 'create-pods', durationMs: RUN_MS, prefix: `p${run}-` });
+      if (r.errors) throw new Error(`creates: ${r.errors} errors, e.g. ${r.firstError}`);
+      createRates.push(r.done / (r.elapsedMs / 1000));
+      createLat.push(...r.latencies);
+      podNames = podNames.concat(r.names ?? []);
+    }
+    row.creates = median(createRates);
+    row.createP50 = pct(createLat, 50);
+    row.createP99 = pct(createLat, 99);
+    log(`${name}: ${podNames.length} pods created, ${row.creates.toFixed(0)}/s`);
+
+    // gets
+    const getRates: number[] = [];
+    const getLat: number[] = [];
+    const names = podNames.slice(0, 2000);
+    for (let run = 0; run < RUNS; run++) {
+      const r = await parallel({ ...base, op: 'get-pods', durationMs: RUN_MS, prefix: 'g', names });
+      if (r.errors) throw new Error(`gets: ${r.errors} errors, e.g. ${r.firstError}`);
+      getRates.push(r.done / (r.elapsedMs / 1000));
+      getLat.push(...r.latencies);
+    }
+    row.gets = median(getRates);
+    row.getP50 = pct(getLat, 50);
+    row.getP99 = pct(getLat, 99);
+
+    // lists of 1,000 ConfigMaps
+    const fill = await parallel({
+      ...base,
+      op: 'create-cms',
+      count: 1000,
+      namespace: 'kube-public',
+      prefix: 'l',
+    });
+    if (fill.errors) throw new Error(`list fill: ${fill.firstError}`);
+    const listRates: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const r = await parallel({
+        ...base,
+        op: 'list',
+        concurrency: 8,
+        durationMs: RUN_MS,
+        namespace: 'kube-public',
+        prefix: '',
+      });
+      if (r.errors) throw new Error(`lists: ${r.errors} errors, e.g. ${r.firstError}`);
+      listRates.push(r.done / (r.elapsedMs / 1000));
+    }
+    row.lists = median(listRates);
+
+    // watch fan-out: 100 watchers in one worker, writes from another
+    const watchP = runJob({
+      ...base,
+      op: 'watch',
+      namespace: 'kube-node-lease',
+      prefix: '',
+      watchers: WATCHERS,
+      expectEvents: WATCH_EVENTS,
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // let the watches open
+    const writes = await parallel({
+      ...base,
+      op: 'create-cms',
+      count: WATCH_EVENTS,
+      namespace: 'kube-node-lease',
+      prefix: 'w',
+    });
+    if (writes.errors) throw new Error(`watch writes: ${writes.firstError}`);
+    const w = await watchP;
+    if (w.errors) throw new Error(`watch: ${w.firstError}`);
+    row.watchEvents = w.done / (w.elapsedMs / 1000);
+
+    // raw store puts/s at the same concurrency, for the ratio
+    row.storePuts = await storePutsPerSec(() => openRaw(dir));
+    row.ratio = row.creates / row.storePuts;
+
+    // RSS holding RSS_OBJECTS ConfigMaps (plus what the phases above left)
+    const have = 1000 + WATCH_EVENTS;
+    const more = Math.max(0, RSS_OBJECTS - have);
+    const r = await parallel({ ...base, op: 'create-cms', count: more, namespace: 'default', prefix: 'rss' });
+    if (r.errors) throw new Error(`rss fill: ${r.firstError}`);
+    await parallel(
+      { ...base, op: 'list', concurrency: 1, durationMs: 1, namespace: 'default', prefix: '' },
+      1,
+    );
+    s.proc.kill('SIGUSR2'); // the server runs a full GC on SIGUSR2
+    await new Promise((res) => setTimeout(res, 1500));
+    row.rss = await rssMiB(s.proc.pid!);
+  } catch (e) {
+    row.note = (e as Error).message;
+  } finally {
+    if (s) await stopServer(s);
+    await rm(dir, { recursive: true, force: true });
+  }
+  return row;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`bench-api: ${msg}\n`);
+}
+
+function printTable(rows: Row[]): void {
+  const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
+  const lines: [string, (r: Row) => string][] = [
+    ['pod creates/s', (r) => f(r.creates)],
+    ['gets/s', (r) => f(r.gets)],
+    ['lists/s (1,000 objects)', (r) => f(r.lists)],
+    [`watch events/s (${WATCHERS} watchers)`, (r) => f(r.watchEvents)],
+    ['create p50 / p99 ms (50 clients)', (r) => `${f(r.createP50, 1)} / ${f(r.createP99, 1)}`],
+    ['get p50 / p99 ms (50 clients)', (r) => `${f(r.getP50, 1)} / ${f(r.getP99, 1)}`],
+    ['raw store puts/s (50 at once)', (r) => f(r.storePuts)],
+    ['API creates / store puts', (r) => f(r.ratio, 2)],
+    [`server RSS MiB, ${RSS_OBJECTS.toLocaleString('en')} ConfigMaps`, (r) => f(r.rss)],
+  ];
+  const w0 = Math.max(...lines.map(([l]) => l.length));
+  const cols = rows.map((r) => Math.max(r.store.length, ...lines.map(([, g]) => g(r).length)));
+  const out: string[] = [];
+  out.push(['', ...rows.map((r, i) => r.store.padStart(cols[i]))].join('  ').replace(/^/, ' '.repeat(w0)));
+  for (const [label, g] of lines)
+    out.push([label.padEnd(w0), ...rows.map((r, i) => g(r).padStart(cols[i]))].join('  '));
+  for (const r of rows) if (r.note) out.push(`${r.store}: ${r.note}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const { openBackend } = await import('../src/store/index.ts');
+  const rows: Row[] = [];
+  rows.push(
+    await benchStore(
+      'sqlite',
+      (dir) => `sqlite://${join(dir, 'state.db')}`,
+      (dir) => openBackend(`sqlite://${join(dir, 'raw.db')}`),
+    ),
+  );
+  let etcd:
+    | { endpoint?: string; url?: string; close?: () => Promise<void>; stop?: () => Promise<void> }
+    | undefined;
+  try {
+    const mod = (await import(TEST_ETCD)) as {
+      startTestEtcd: () => Promise<{
+        endpoint?: string;
+        url?: string;
+        close?: () => Promise<void>;
+        stop?: () => Promise<void>;
+      }>;
+    };
+    etcd = await mod.startTestEtcd();
+  } catch (e) {
+    rows.push({ store: 'etcd', note: `no etcd: ${(e as Error).message}` });
+  }
+  if (etcd) {
+    try {
+      const ep = (etcd.endpoint ?? etcd.url ?? '').replace(/^https?:\/\//, '');
+      rows.push(
+        await benchStore(
+          'etcd',
+          () => `etcd://${ep}?prefix=/api`,
+          () => openBackend(`etcd://${ep}?prefix=/raw`),
+        ),
+      );
+    } finally {
+      await (etcd.close ?? etcd.stop)?.call(etcd);
+    }
+  }
+  rows.push(
+    await benchStore(
+      'memory',
+      () => 'memory://',
+      () => openBackend('memory://'),
+    ),
+  );
+  printTable(rows);
+}
+
+/** The API server child: `api.ts serve STORE_URL DIR`; prints `ready URL`, GC on SIGUSR2, exits on SIGTERM. */
+async function serve(storeUrl: string, dir: string): Promise<void> {
+  const { openBackend } = await import('../src/store/index.ts');
+  const { builtinRegistry } = await import('../src/api/index.ts');
+  const { patchEngine, startApiServer } = await import('../src/apiserver/index.ts');
+  const backend = await openBackend(storeUrl);
+  const server = await startApiServer({
+    dataDir: dir,
+    port: 0,
+    backend,
+    registry: builtinRegistry(),
+    patch: patchEngine,
+  });
+  process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+  process.stdout.write(`ready ${server.url}\n`);
+  await new Promise((r) => process.once('SIGTERM', r));
+  await server.close();
+  await backend.close();
+  process.exit(0);
+}
+
+/** Load generator, run in a worker thread. */
+async function work(job: Job): Promise<JobResult> {
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: job.concurrency + (job.watchers ?? 0),
+    ca: job.creds.ca,
+    cert: job.creds.cert,
+    key: job.creds.key,
+  });
+  const u = new URL(job.creds.url);
+  const call = (method: string, path: string, body?: string): Promise<{ code: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          agent,
+          host: u.hostname,
+          port: u.port,
+          method,
+          path,
+          headers: body
+            ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }
+            : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const result: JobResult = { done: 0, errors: 0, elapsedMs: 0, latencies: [], names: [] };
+  const fail = (what: string) => {
+    result.errors++;
+    result.firstError ??= what;
+  };
+  const ns = job.namespace;
+  if (job.op === 'watch') {
+    const want = job.watchers! * job.expectEvents!;
+    let got = 0;
+    let start = 0;
+    const reqs: import('node:http').ClientRequest[] = [];
+    const finished = new Promise<void>((resolve) => {
+      for (let i = 0; i < job.watchers!; i++) {
+        const req = https.request(
+          {
+            agent,
+            host: u.hostname,
+            port: u.port,
+            path: `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=0`,
+          },
+          (res) => {
+            let tail = '';
+            res.on('data', (c: Buffer) => {
+              const text = tail + c.toString();
+              const lines = text.split('\n');
+              tail = lines.pop()!;
+              for (const l of lines) {
+                if (!start) start = performance.now();
+                got++;
+                if (got === want) resolve();
+              }
+            });
+          },
+        );
+        req.on('error', (e) => fail(String(e)));
+        req.end();
+        reqs.push(req);
+      }
+    });
+    const timeout = new Promise<void>((r) => setTimeout(r, 60_000));
+    await Promise.race([finished, timeout]);
+    result.done = got;
+    result.elapsedMs = performance.now() - start;
+    if (got < want) fail(`watchers got ${got} of ${want} events`);
+    for (const r of reqs) r.destroy();
+    agent.destroy();
+    return result;
+  }
+  const start = performance.now();
+  const end = job.durationMs ? start + job.durationMs : Number.POSITIVE_INFINITY;
+  let issued = 0;
+  const sample = (ms: number) => {
+    if (result.latencies.length < 20_000) result.latencies.push(ms);
+  };
+  await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      for (;;) {
+        if (performance.now() >= end) return;
+        if (job.count !== undefined && issued >= job.count) return;
+        const i = issued++;
+        const t0 = performance.now();
+        try {
+          if (job.op === 'create-pods') {
+            const name = `${job.prefix}${i}`;
+            const pod = {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: { name, labels: { app: 'bench', run: job.prefix.replace(/-$/, '') } },
+              spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] },
+            };
+            const r = await call('POST', `/api/v1/namespaces/${ns}/pods`, JSON.stringify(pod));
+            if (r.code !== 201) fail(`${r.code} ${r.text.slice(0, 200)}`);
+            else result.names!.push(name);
+          } else if (job.op === 'create-cms') {
+            const cm = {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: `${job.prefix}${i}`, labels: { app: 'bench' } },
+              data: { key: 'value-'.repeat(8), n: String(i) },
+            };
+            const r = await call('POST', `/api/v1/namespaces/${ns}/configmaps`, JSON.stringify(cm));
+            if (r.code !== 201) fail(`${r.code} ${r.text.slice(0, 200)}`);
+          } else if (job.op === 'get-pods') {
+            const name = job.names![i % job.names!.length];
+            const r = await call('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+            if (r.code !== 200) fail(`${r.code} ${r.text.slice(0, 200)}`);
+          } else if (job.op === 'list') {
+            const r = await call('GET', `/api/v1/namespaces/${ns}/configmaps`);
+            if (r.code !== 200) fail(`${r.code} ${r.text.slice(0, 200)}`);
+          }
+        } catch (e) {
+          fail(String(e));
+        }
+        result.done++;
+        sample(performance.now() - t0);
+      }
+    }),
+  );
+  result.elapsedMs = performance.now() - start;
+  agent.destroy();
+  return result;
+}
+
+if (!isMainThread) parentPort!.postMessage(await work(workerData as Job));
+else if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
+else await main();
