@@ -3,6 +3,8 @@
  *
  *   memory://                                   in-process, nothing survives (tests)
  *   sqlite:///var/lib/skiff/state.db            the embedded default: one file, WAL, durable
+ *   sqlite:///var/lib/skiff/state.db?synchronous=normal
+ *                                               survives kill -9 but not power loss; faster
  *   etcd://127.0.0.1:2379,127.0.0.1:22379?prefix=/skiff
  *                                               a real etcd cluster; keys live under `prefix`
  *
@@ -10,6 +12,7 @@
  */
 import type { Backend } from './backend.ts';
 import { MemoryBackend } from './memory/memory.ts';
+import { SqliteBackend } from './sqlite/sqlite.ts';
 
 export type {
   Backend,
@@ -23,6 +26,7 @@ export type {
   WatchOptions,
 } from './backend.ts';
 export { MemoryBackend } from './memory/memory.ts';
+export { SqliteBackend, type SqliteOptions } from './sqlite/sqlite.ts';
 
 /** Open the backend a URL names; throws on an unknown scheme or a malformed URL. */
 export async function openBackend(url: string): Promise<Backend> {
@@ -30,6 +34,19 @@ export async function openBackend(url: string): Promise<Backend> {
   switch (scheme) {
     case 'memory':
       return new MemoryBackend();
+    case 'sqlite': {
+      const u = new URL(url);
+      const path = decodeURIComponent(u.pathname);
+      if (u.host !== '' || !path.startsWith('/') || path === '/') {
+        throw new Error(
+          `sqlite store URL needs an absolute file path (sqlite:///var/lib/skiff/state.db): ${url}`,
+        );
+      }
+      const sync = u.searchParams.get('synchronous') ?? 'full';
+      if (sync !== 'full' && sync !== 'normal')
+        throw new Error(`sqlite synchronous must be full or normal: ${url}`);
+      return new SqliteBackend(path, { synchronous: sync });
+    }
     default:
       throw new Error(
         `unknown store URL ${JSON.stringify(url)}: expected memory://, sqlite:///path or etcd://host:port`,
