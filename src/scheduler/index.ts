@@ -5,6 +5,7 @@
  */
 
 export { SchedulerCache } from './cache.ts';
+export { EventSink } from './events.ts';
 export { FitError, unavailableMessage } from './framework/fit-error.ts';
 export {
   Framework,
@@ -43,3 +44,9 @@ export {
   Scheduler,
   type SchedulerOptions,
 } from './scheduler.ts';
+export {
+  type LeaderElectionOptions,
+  PRIORITY_CLASSES,
+  type StartSchedulerOptions,
+  startScheduler,
+} from './start.ts';

@@ -42,6 +42,8 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
   random?: () => number;
   onError?: (err: unknown) => void;
+  /** Bindings in flight at most; the loop waits for one to finish beyond it (default 64). */
+  maxBindsInFlight?: number;
 }
 
 const keyOf = (pod: Pod) => `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`;
@@ -199,6 +201,9 @@ export class Scheduler {
     const message = e instanceof Error ? e.message : String(e);
     this.#o.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     const nominated = (e as { nominatedNodeName?: string }).nominatedNodeName;
+    // Remembered on the queued pod, so the next attempt knows its victims are on their way out.
+    if (nominated)
+      (pod as { status?: Pod['status'] }).status = { ...pod.status, nominatedNodeName: nominated };
     if (this.#o.statusWriter)
       void this.#o.statusWriter.unschedulable(pod, message, nominated).catch((x) => this.#o.onError?.(x));
     this.queue.requeue(q, !!fit && !nominated);
@@ -209,8 +214,16 @@ export class Scheduler {
     this.queue.startFlushing();
     const stop = () => this.queue.close();
     signal.addEventListener('abort', stop, { once: true });
+    const max = this.#o.maxBindsInFlight ?? 64;
+    let cycles = 0;
     try {
-      while (!signal.aborted && (await this.scheduleOne())) {}
+      while (!signal.aborted) {
+        while (this.#bindings.size >= max) await Promise.race(this.#bindings);
+        // pop() resolves from a microtask while pods are queued: yield now and then so that
+        // watch events and binding answers are read between cycles.
+        if (++cycles % 32 === 0) await new Promise((r) => setImmediate(r));
+        if (!(await this.scheduleOne())) break;
+      }
     } finally {
       signal.removeEventListener('abort', stop);
       this.queue.close();

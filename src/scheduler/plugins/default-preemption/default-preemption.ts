@@ -33,6 +33,13 @@ export function defaultPreemption(_args: unknown, handle: FrameworkHandle): Post
       if (pod.pod.spec?.preemptionPolicy === 'Never') {
         return { status: unschedulable('not eligible due to preemptionPolicy=Never.') };
       }
+      // Victims already chosen are still terminating on the nominated node: wait for them
+      // rather than pick more (upstream's PodEligibleToPreemptOthers).
+      const nominated = pod.pod.status?.nominatedNodeName;
+      const target = nominated ? snapshot.get(nominated) : undefined;
+      if (target?.pods.some((p) => p.pod.metadata?.deletionTimestamp && p.priority < pod.priority)) {
+        return { status: unschedulable('not eligible due to a terminating pod on the nominated node.') };
+      }
       const why = new Map<string, Status>();
       let best: Candidate | undefined;
       for (const node of snapshot.nodes) {
