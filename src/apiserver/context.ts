@@ -129,9 +129,21 @@ export function writeObject(
     body = JSON.stringify(obj);
     type = 'application/json';
   }
-  const headers: Record<string, string | string[]> = {
+  writeBody(res, code, type, body, warnings);
+}
+
+/** One response with its length known up front, so it goes out in one write, not chunked. */
+export function writeBody(
+  res: ServerResponse,
+  code: number,
+  type: string,
+  body: string | Uint8Array,
+  warnings: string[] = [],
+): void {
+  const headers: Record<string, string | string[] | number> = {
     'Content-Type': type,
     'Cache-Control': 'no-cache, private',
+    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
   };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(code, headers);

@@ -41,9 +41,20 @@ export const VERSION_INFO = {
   platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
 };
 
+/** A connection's client certificate does not change: decode it once per connection, not per request. */
+const users = new WeakMap<object, User | null>();
+
 /** Who sent the request: the verified client certificate's CN and O's, or undefined. */
 export function authenticate(req: IncomingMessage): User | undefined {
   const sock = req.socket as TLSSocket;
+  const known = users.get(sock);
+  if (known !== undefined) return known ?? undefined;
+  const user = certificateUser(sock);
+  users.set(sock, user ?? null);
+  return user;
+}
+
+function certificateUser(sock: TLSSocket): User | undefined {
   if (!sock.authorized) return undefined;
   const cert = sock.getPeerCertificate();
   if (!cert?.subject?.CN) return undefined;

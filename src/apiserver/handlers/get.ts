@@ -5,7 +5,7 @@
  * text itself, with no parse or stringify.
  */
 import { notFound } from '../../api/errors.ts';
-import type { Ctx } from '../context.ts';
+import { type Ctx, writeBody } from '../context.ts';
 import type { Freshness } from '../objects.ts';
 import { qualifiedOf } from '../objects.ts';
 
@@ -23,13 +23,7 @@ export async function get(ctx: Ctx): Promise<void> {
     const hit = await objects.getCachedJson(ctx.def, ctx.namespace, ctx.info.name!, freshnessOf(ctx));
     if (hit === undefined) throw notFound(qualifiedOf(ctx.def), ctx.info.name!);
     if (hit) {
-      const headers: Record<string, string | string[]> = {
-        'Content-Type': 'application/json',
-        'Cache-Control': 'no-cache, private',
-      };
-      if (ctx.warnings.length) headers.Warning = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-      ctx.res.writeHead(200, headers);
-      ctx.res.end(hit.json);
+      writeBody(ctx.res, 200, 'application/json', hit.json, ctx.warnings);
       return;
     }
   }

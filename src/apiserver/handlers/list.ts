@@ -4,7 +4,7 @@
  */
 import { badRequest, StatusError } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/resource.ts';
-import type { Ctx } from '../context.ts';
+import { type Ctx, writeBody } from '../context.ts';
 import { resourcePrefix } from '../keys.ts';
 import type { Freshness } from '../objects.ts';
 import { and, type Matcher, parseFieldSelector, parseLabelSelector } from '../selectors.ts';
@@ -160,13 +160,7 @@ export async function list(ctx: Ctx): Promise<void> {
   const plain = form.codec === 'json' && !form.table && !form.partial;
   const out = await listObjects(ctx, plain);
   if (typeof out === 'string') {
-    const headers: Record<string, string | string[]> = {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-cache, private',
-    };
-    if (ctx.warnings.length) headers.Warning = ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-    ctx.res.writeHead(200, headers);
-    ctx.res.end(out);
+    writeBody(ctx.res, 200, 'application/json', out, ctx.warnings);
     return;
   }
   ctx.send(200, out);
