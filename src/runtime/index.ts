@@ -75,4 +75,5 @@ export { type ImageRecord, ImageStore } from './images.ts';
 export type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
 export { pullImage } from './pull.ts';
 export { formatReference, parseReference } from './reference.ts';
-export { buildTestImage, TEST_IMAGE, type TestImage } from './testimage.ts';
+export { PAUSE_IMAGE, startTestContainerd, type TestContainerd } from './test-containerd.ts';
+export { buildTestImage, TEST_IMAGE, type TestImage, type TestImageOptions } from './testimage.ts';

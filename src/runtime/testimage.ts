@@ -140,8 +140,24 @@ async function buildLayer(): Promise<Buffer> {
   });
 }
 
-/** Builds the image's three forms under `dir` (which must exist). */
-export async function buildTestImage(dir: string): Promise<TestImage> {
+export interface TestImageOptions {
+  /** the reference (default `skiff.local/busybox:1.35`); files are named after its repository */
+  name?: string;
+  entrypoint?: string[];
+  /** default `["sh"]` */
+  cmd?: string[];
+}
+
+/**
+ * Builds the image's three forms under `dir` (which must exist). Options make other images
+ * from the same layer, e.g. a pause image for containerd:
+ *
+ *   buildTestImage(dir, { name: 'skiff.local/pause:1', entrypoint: ['sleep', '2147483647'], cmd: [] })
+ */
+export async function buildTestImage(dir: string, opts: TestImageOptions = {}): Promise<TestImage> {
+  const name = opts.name ?? TEST_IMAGE;
+  const slug = name === TEST_IMAGE ? 'busybox' : name.replace(/[:@].*$/, '').replace(/[^a-zA-Z0-9]+/g, '-');
+  const tag = /:([^:/@]+)$/.exec(name)?.[1] ?? 'latest';
   const layerTar = await buildLayer();
   const layerGz = gzipSync(layerTar);
   const diffId = sha256(layerTar);
@@ -150,7 +166,11 @@ export async function buildTestImage(dir: string): Promise<TestImage> {
       architecture: 'amd64',
       os: 'linux',
       created: '2024-01-01T00:00:00Z',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+      config: {
+        Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        ...(opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}),
+        Cmd: opts.cmd ?? ['sh'],
+      },
       rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created: '2024-01-01T00:00:00Z', created_by: 'skiff testimage' }],
     }),
@@ -186,8 +206,8 @@ export async function buildTestImage(dir: string): Promise<TestImage> {
           size: manifest.length,
           platform: { architecture: 'amd64', os: 'linux' },
           annotations: {
-            'io.containerd.image.name': TEST_IMAGE,
-            'org.opencontainers.image.ref.name': '1.35',
+            'io.containerd.image.name': name,
+            'org.opencontainers.image.ref.name': tag,
           },
         },
       ],
@@ -200,10 +220,10 @@ export async function buildTestImage(dir: string): Promise<TestImage> {
     [`blobs/sha256/${manifestDigest.slice(7)}`, manifest],
     [`blobs/sha256/${sha256(layerGz).slice(7)}`, layerGz],
   ];
-  const ociDir = path.join(dir, 'busybox-oci');
+  const ociDir = path.join(dir, `${slug}-oci`);
   await fs.mkdir(path.join(ociDir, 'blobs', 'sha256'), { recursive: true });
   for (const [name, body] of layoutFiles) await fs.writeFile(path.join(ociDir, name), body);
-  const ociTar = path.join(dir, 'busybox-oci.tar');
+  const ociTar = path.join(dir, `${slug}-oci.tar`);
   await fs.writeFile(
     ociTar,
     await packToBuffer(async (p) => {
@@ -214,11 +234,9 @@ export async function buildTestImage(dir: string): Promise<TestImage> {
   );
   const layerName = `${diffId.slice(7)}/layer.tar`;
   const dockerManifest = Buffer.from(
-    JSON.stringify([
-      { Config: `${configDigest.slice(7)}.json`, RepoTags: [TEST_IMAGE], Layers: [layerName] },
-    ]),
+    JSON.stringify([{ Config: `${configDigest.slice(7)}.json`, RepoTags: [name], Layers: [layerName] }]),
   );
-  const dockerArchive = path.join(dir, 'busybox-docker.tar');
+  const dockerArchive = path.join(dir, `${slug}-docker.tar`);
   await fs.writeFile(
     dockerArchive,
     await packToBuffer(async (p) => {
@@ -228,5 +246,5 @@ export async function buildTestImage(dir: string): Promise<TestImage> {
       await entry(p, { name: 'manifest.json', type: 'file', mode: 0o644 }, dockerManifest);
     }),
   );
-  return { name: TEST_IMAGE, ociDir, ociTar, dockerArchive, configDigest, manifestDigest };
+  return { name, ociDir, ociTar, dockerArchive, configDigest, manifestDigest };
 }
