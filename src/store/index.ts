@@ -7,6 +7,8 @@
  *                                               survives kill -9 but not power loss; faster
  *   etcd://127.0.0.1:2379,127.0.0.1:22379?prefix=/skiff
  *                                               a real etcd cluster; keys live under `prefix`
+ *                                               (default ''); http is implied, `etcd+https://` is not
+ *                                               supported yet
  *
  * `openBackend(url)` returns a `Backend` (see `backend.ts` for the contract).
  */
@@ -25,6 +27,8 @@ export type {
   WatchEventType,
   WatchOptions,
 } from './backend.ts';
+export type { EtcdBackend, EtcdOptions } from './etcd/etcd.ts';
+export { startTestEtcd, type TestEtcd } from './etcd/test-etcd.ts';
 export { MemoryBackend } from './memory/memory.ts';
 export { SqliteBackend, type SqliteOptions } from './sqlite/sqlite.ts';
 
@@ -46,6 +50,23 @@ export async function openBackend(url: string): Promise<Backend> {
       if (sync !== 'full' && sync !== 'normal')
         throw new Error(`sqlite synchronous must be full or normal: ${url}`);
       return new SqliteBackend(path, { synchronous: sync });
+    }
+    case 'etcd': {
+      const rest = url.slice('etcd://'.length);
+      const q = rest.indexOf('?');
+      const hosts = (q < 0 ? rest : rest.slice(0, q)).split(',').filter((h) => h !== '');
+      const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
+      if (hosts.length === 0 || hosts.some((h) => !/^[^/:]+:\d+$/.test(h))) {
+        throw new Error(
+          `etcd store URL needs host:port endpoints (etcd://127.0.0.1:2379,127.0.0.1:22379): ${url}`,
+        );
+      }
+      // Loaded on demand: the gRPC client is heavy and most processes never need it.
+      const { EtcdBackend } = await import('./etcd/etcd.ts');
+      return new EtcdBackend({
+        endpoints: hosts.map((h) => `http://${h}`),
+        prefix: params.get('prefix') ?? '',
+      });
     }
     default:
       throw new Error(

@@ -23,7 +23,8 @@ export type HistoryReader = (
 const MAX_BACKLOG = 200_000;
 const HISTORY_BATCH = 1000;
 
-class Channel {
+/** A queue of events between one producer and one watch consumer; ending it drops what is unread. */
+export class Channel {
   readonly prefix: string;
   #items: WatchEvent[] = [];
   #head = 0;

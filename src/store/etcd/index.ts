@@ -1,0 +1,2 @@
+export { EtcdBackend, type EtcdOptions } from './etcd.ts';
+export { startTestEtcd, type TestEtcd } from './test-etcd.ts';
