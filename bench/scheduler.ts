@@ -146,7 +146,7 @@ async function run(): Promise<RunResult> {
     const sent = new Map<string, number>();
     const bound = new Map<string, number>();
     const ac = new AbortController();
-    let allBound: () => void;
+    let allBound = () => {};
     const done = new Promise<void>((r) => {
       allBound = r;
     });
