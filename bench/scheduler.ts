@@ -203,6 +203,8 @@ async function run(): Promise<RunResult> {
       setupSeconds,
     };
   } finally {
+    // a stopped control plane exits by itself (writing a --cpu-prof profile); kill it only if stuck
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;
   }
