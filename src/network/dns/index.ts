@@ -1,0 +1,8 @@
+/**
+ * Cluster DNS: an authoritative server for the cluster zone (Services, headless endpoints, SRV,
+ * pod and reverse names), its API-driven runner, and the resolv.conf pods get.
+ */
+export { type DnsModel, type Lookup, type NameRecords, reverseName, ZoneIndex } from './records.ts';
+export { type PodResolvConfOptions, podResolvConf } from './resolv-conf.ts';
+export { runClusterDns } from './run.ts';
+export { type DnsServer, type DnsServerOptions, startDnsServer } from './server.ts';
