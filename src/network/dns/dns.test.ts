@@ -10,6 +10,9 @@ import { type DnsModel, podResolvConf, startDnsServer } from './index.ts';
 
 const run = promisify(execFile);
 
+/** A decoded answer; dns-packet decodes the rcode, its types do not declare it. */
+type Reply = dnsPacket.DecodedPacket & { rcode?: string };
+
 const model: DnsModel = {
   services: [
     {
@@ -35,7 +38,7 @@ const model: DnsModel = {
   ],
 };
 
-function udpQuery(port: number, host: string, name: string, type: string): Promise<dnsPacket.DecodedPacket> {
+function udpQuery(port: number, host: string, name: string, type: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket('udp4');
     const timer = setTimeout(() => {
@@ -45,7 +48,7 @@ function udpQuery(port: number, host: string, name: string, type: string): Promi
     sock.on('message', (m) => {
       clearTimeout(timer);
       sock.close();
-      resolve(dnsPacket.decode(m));
+      resolve(dnsPacket.decode(m) as Reply);
     });
     const id = randomBytes(2).readUInt16BE();
     sock.send(
@@ -61,7 +64,7 @@ function udpQuery(port: number, host: string, name: string, type: string): Promi
   });
 }
 
-function tcpQuery(port: number, host: string, name: string, type: string): Promise<dnsPacket.DecodedPacket> {
+function tcpQuery(port: number, host: string, name: string, type: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, host);
     const msg = dnsPacket.encode({ type: 'query', id: 7, questions: [{ name, type } as dnsPacket.Question] });
@@ -74,7 +77,7 @@ function tcpQuery(port: number, host: string, name: string, type: string): Promi
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         sock.destroy();
-        resolve(dnsPacket.decode(buf.subarray(2)));
+        resolve(dnsPacket.decode(buf.subarray(2)) as Reply);
       }
     });
     sock.on('error', reject);
@@ -86,7 +89,7 @@ test('cluster DNS answers A, SRV, PTR, NXDOMAIN and REFUSED over UDP and TCP', a
   t.after(() => dns.close());
   dns.update(model);
   const q = (name: string, type = 'A') => udpQuery(dns.port, dns.host, name, type);
-  const data = (p: dnsPacket.DecodedPacket) => (p.answers ?? []).map((a) => (a as { data: unknown }).data);
+  const data = (p: Reply) => (p.answers ?? []).map((a) => (a as { data: unknown }).data);
 
   let r = await q('web.shop.svc.cluster.local');
   assert.equal(r.rcode, 'NOERROR');
