@@ -32,8 +32,18 @@ import {
   roleBinding,
   storageClass,
 } from './kinds/groups.ts';
+import { ingress, ingressClass, networkPolicy } from './kinds/networking.ts';
 import { pod } from './kinds/pod.ts';
 import { endpoints, service } from './kinds/service.ts';
+import {
+  csiDriver,
+  csiNode,
+  csiStorageCapacity,
+  volumeAttachment,
+  volumeSnapshot,
+  volumeSnapshotClass,
+  volumeSnapshotContent,
+} from './kinds/storage.ts';
 import { makeRegistry } from './registry.ts';
 import type { ResourceRegistry } from './resource.ts';
 import { builtinSchemas } from './schema/index.ts';
@@ -80,6 +90,16 @@ export function builtinRegistry(): ResourceRegistry {
       clusterRole,
       clusterRoleBinding,
       customResourceDefinition,
+      networkPolicy,
+      ingress,
+      ingressClass,
+      csiDriver,
+      csiNode,
+      volumeAttachment,
+      csiStorageCapacity,
+      volumeSnapshot,
+      volumeSnapshotContent,
+      volumeSnapshotClass,
     ],
     builtinSchemas,
   );

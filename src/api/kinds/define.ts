@@ -23,6 +23,12 @@ const SCHEMA_PACKAGES: Record<string, string> = {
   policy: 'io.k8s.api.policy',
   'rbac.authorization.k8s.io': 'io.k8s.api.rbac',
   'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
+  'networking.k8s.io': 'io.k8s.api.networking',
+  autoscaling: 'io.k8s.api.autoscaling',
+  'authentication.k8s.io': 'io.k8s.api.authentication',
+  'authorization.k8s.io': 'io.k8s.api.authorization',
+  // Upstream ships the snapshot kinds as CRDs, whose schemas are named by the reversed group.
+  'snapshot.storage.k8s.io': 'io.k8s.storage.snapshot',
 };
 
 export function schemaPackage(group: string, version: string): string {
@@ -54,12 +60,20 @@ export interface KindSpec {
   /** The kind's own checks of an update (immutable fields); `validate` runs as well. */
   validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
   table?: TableDef;
+  /**
+   * A create-only kind answered without storing (access and token reviews): verbs are
+   * `['create']` and the object has no name, so the metadata checks do not apply.
+   */
+  virtual?: boolean;
 }
 
 export function defineKind(k: KindSpec): ResourceDef {
   const nameRule = k.name ?? isDNS1123Subdomain;
   const rules = { namespaced: k.namespaced, name: nameRule };
-  const validate = (obj: KubeObject) => [...validateObjectMeta(obj, rules), ...(k.validate?.(obj) ?? [])];
+  const validate = (obj: KubeObject) => [
+    ...(k.virtual ? [] : validateObjectMeta(obj, rules)),
+    ...(k.validate?.(obj) ?? []),
+  ];
   const subresources: ResourceDef['subresources'] = {};
   if (k.status) subresources.status = true;
   if (k.scale) subresources.scale = k.scale;
@@ -72,7 +86,7 @@ export function defineKind(k: KindSpec): ResourceDef {
     plural: k.plural,
     singular: k.kind.toLowerCase(),
     namespaced: k.namespaced,
-    verbs: k.verbs ?? ALL_VERBS,
+    verbs: k.verbs ?? (k.virtual ? ['create'] : ALL_VERBS),
     subresources,
     schemaName: `${schemaPackage(k.group, k.version)}.${k.kind}`,
     validate,
@@ -89,6 +103,7 @@ export function defineKind(k: KindSpec): ResourceDef {
   if (k.selectableFields) def.selectableFields = k.selectableFields;
   if (k.defaults) def.defaults = k.defaults;
   if (k.table) def.table = k.table;
+  if (k.virtual) def.virtual = true;
   return def;
 }
 

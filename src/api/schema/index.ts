@@ -6,6 +6,8 @@ import { coreSchemas } from './core.ts';
 import { podSchemas } from './core-pod.ts';
 import { groupSchemas } from './groups.ts';
 import { metaSchemas } from './meta.ts';
+import { networkingSchemas } from './networking.ts';
+import { storageSchemas } from './storage.ts';
 
 export function builtinSchemas(): Record<string, Schema> {
   return {
@@ -15,5 +17,7 @@ export function builtinSchemas(): Record<string, Schema> {
     ...appsSchemas(),
     ...batchSchemas(),
     ...groupSchemas(),
+    ...networkingSchemas(),
+    ...storageSchemas(),
   };
 }
