@@ -18,6 +18,11 @@
  * once, `close` it. A write resolves only once it is durable: after a crash (kill -9) of
  * the process every acknowledged write is there, with its revision.
  *
+ * Errors are StatusErrors (src/api/errors.ts) whose `details.name` is the key:
+ * NotFound, AlreadyExists and Conflict for failed preconditions; Expired (410) for a
+ * compacted revision; Timeout (504, "Too large resource version") for a revision the store
+ * has not reached; ServiceUnavailable once closed or when etcd cannot be reached.
+ *
  * Example
  *   const rev = await b.create('/registry/configmaps/default/a', '{"data":{}}');
  *   const { kv } = await b.get('/registry/configmaps/default/a');   // kv.modRevision === rev
@@ -70,7 +75,12 @@ export interface WatchEvent {
 }
 
 export interface WatchOptions {
-  /** Deliver every change with modRevision > afterRevision; Gone if that history is compacted. 0: from now. */
+  /**
+   * Deliver every change with modRevision > afterRevision; Gone if that history is
+   * compacted (afterRevision + 1 < compactedRevision). 0 or absent: from now, meaning from
+   * the call on for memory and sqlite, and from when etcd registers the watch for etcd; to
+   * miss nothing, pass the revision of a list or get.
+   */
   afterRevision?: number;
   /** Ends the watch; the iterator then returns. */
   signal?: AbortSignal;
@@ -118,10 +128,14 @@ export interface Backend {
   /** Watch every key under a prefix. */
   watch(prefix: string, opts?: WatchOptions): Watch;
 
-  /** Forget history at revisions below `revision`. */
+  /**
+   * Forget history at revisions below `revision`; the state at `revision` and after stays
+   * readable. At or below the current compaction point it does nothing; above the current
+   * revision it throws Timeout.
+   */
   compact(revision: number): Promise<void>;
 
-  /** The oldest revision still readable (history below it is compacted). */
+  /** The oldest revision still readable (history below it is compacted); 0 if never compacted. */
   compactedRevision(): Promise<number>;
 
   /** Release files, connections and watches. */

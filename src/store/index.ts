@@ -27,6 +27,7 @@ export type {
   WatchEventType,
   WatchOptions,
 } from './backend.ts';
+export { Compactor, type CompactorOptions } from './compactor.ts';
 export type { EtcdBackend, EtcdOptions } from './etcd/etcd.ts';
 export { startTestEtcd, type TestEtcd } from './etcd/test-etcd.ts';
 export { MemoryBackend } from './memory/memory.ts';
