@@ -41,7 +41,16 @@ export interface PatchEngine {
     config: KubeObject,
     opts: { manager: string; force: boolean; def: ResourceDef; registry: ResourceRegistry },
   ): KubeObject;
+  /** managedFields for an ordinary write (create, update, non-apply patch, scale). */
+  recordUpdate?(
+    old: KubeObject | undefined,
+    updated: KubeObject,
+    opts: { manager: string; def: ResourceDef; registry: ResourceRegistry; subresource?: string },
+  ): KubeObject;
 }
+
+/** Records a write's field ownership into the object about to be stored. */
+export type ManageFields = (old: KubeObject | undefined, updated: KubeObject) => KubeObject;
 
 export class Ctx {
   readonly req: IncomingMessage;

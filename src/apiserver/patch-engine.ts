@@ -2,7 +2,7 @@
 
 import type { KubeObject } from '../api/resource.ts';
 import type { PatchEngine } from './context.ts';
-import { applyPatch, SchemaContext, serverSideApply } from './patch/index.ts';
+import { applyPatch, SchemaContext, serverSideApply, updateManagedFields } from './patch/index.ts';
 
 export const patchEngine: PatchEngine = {
   jsonPatch: (obj, patch) =>
@@ -27,6 +27,22 @@ export const patchEngine: PatchEngine = {
       now: new Date(),
       apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
       resetFields: def.hasStatus ? ['status'] : undefined,
+    });
+    object.metadata = { ...object.metadata, managedFields };
+    return object;
+  },
+  recordUpdate: (old, updated, { manager, def, registry, subresource }) => {
+    const { object, managedFields } = updateManagedFields({
+      old,
+      updated,
+      manager,
+      ctx: SchemaContext.fromRegistry(registry, def),
+      now: new Date(),
+      apiVersion:
+        subresource === 'scale' ? 'autoscaling/v1' : def.group ? `${def.group}/${def.version}` : def.version,
+      subresource,
+      resetFields:
+        subresource === 'status' ? ['spec'] : def.hasStatus && !subresource ? ['status'] : undefined,
     });
     object.metadata = { ...object.metadata, managedFields };
     return object;

@@ -2,12 +2,13 @@
 
 import { invalid } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
-import type { Ctx } from '../context.ts';
+import type { Ctx, ManageFields } from '../context.ts';
 import type { Objects } from '../objects.ts';
 import {
   checkKind,
   checkNamespace,
   defaultAndValidate,
+  fieldManagement,
   fieldValidation,
   generateName,
   nameCauses,
@@ -22,7 +23,7 @@ export async function create(ctx: Ctx): Promise<void> {
   checkNamespace(ctx, obj);
   fieldValidation(ctx, obj);
   await requireNamespace(ctx, true);
-  const created = await createObject(ctx.parts.objects, ctx.def, obj, ctx.dryRun);
+  const created = await createObject(ctx.parts.objects, ctx.def, obj, ctx.dryRun, fieldManagement(ctx));
   ctx.send(201, created);
 }
 
@@ -32,6 +33,7 @@ export async function createObject(
   def: ResourceDef,
   obj: KubeObject,
   dryRun: boolean,
+  manage?: ManageFields,
 ): Promise<KubeObject> {
   const m = obj.metadata!;
   if (!m.name && m.generateName) m.name = generateName(m.generateName);
@@ -46,6 +48,7 @@ export async function createObject(
   else delete m.generation;
   if (def.hasStatus && def.plural !== 'pods') delete obj.status;
   defaultAndValidate(def, obj);
+  if (manage) obj = manage(undefined, obj);
   if (dryRun) return obj;
   return objects.create(def, obj);
 }

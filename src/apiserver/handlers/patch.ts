@@ -9,7 +9,7 @@ import type { KubeObject } from '../../api/resource.ts';
 import { type Ctx, type PatchEngine, readBody } from '../context.ts';
 import { decodeBody } from '../negotiation.ts';
 import { createObject } from './create.ts';
-import { checkKind, checkNamespace, fieldValidation, requireNamespace } from './prepare.ts';
+import { checkKind, checkNamespace, fieldManagement, fieldValidation, requireNamespace } from './prepare.ts';
 import { updateObject } from './update.ts';
 
 const PATCH_TYPES = [
@@ -124,6 +124,7 @@ export async function patch(ctx: Ctx): Promise<void> {
         subresource: ctx.info.subresource,
         dryRun: ctx.dryRun,
         base: cur,
+        manage: isApply ? undefined : fieldManagement(ctx),
       });
       ctx.send(200, out);
       return;

@@ -5,8 +5,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, invalid, isReason, notFound, type StatusCause, StatusError } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
-import type { Ctx } from '../context.ts';
+import type { Ctx, ManageFields } from '../context.ts';
 import { checkFields } from '../fields.ts';
+import { fieldManagerFor } from '../patch/index.ts';
 
 export function apiVersionOf(def: ResourceDef): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
@@ -118,6 +119,16 @@ export function defaultAndValidate(def: ResourceDef, obj: KubeObject, old?: Kube
   def.defaults?.(obj);
   const causes = old && def.validateUpdate ? def.validateUpdate(obj, old) : (def.validate?.(obj) ?? []);
   if (causes.length) throw invalid(def.group, def.kind, obj.metadata?.name ?? '', causes);
+}
+
+/** The managedFields recorder for this request's write, when the patch engine records them. */
+export function fieldManagement(ctx: Ctx, subresource = ctx.info.subresource): ManageFields | undefined {
+  const engine = ctx.parts.patch;
+  if (!engine?.recordUpdate) return undefined;
+  const manager = fieldManagerFor(ctx.query.get('fieldManager'), ctx.req.headers['user-agent']);
+  const { def } = ctx;
+  const { registry } = ctx.parts;
+  return (old, updated) => engine.recordUpdate!(old, updated, { manager, def, registry, subresource });
 }
 
 export function generateName(prefix: string): string {

@@ -9,7 +9,7 @@ import { decodeBody } from '../negotiation.ts';
 import { qualifiedOf } from '../objects.ts';
 import { deleteObject } from './delete.ts';
 import { fallbackPatch } from './patch.ts';
-import { checkKind } from './prepare.ts';
+import { checkKind, fieldManagement } from './prepare.ts';
 import { updateObject } from './update.ts';
 
 function at(obj: unknown, path: string): unknown {
@@ -98,7 +98,11 @@ export async function scale(ctx: Ctx, verb: 'get' | 'update' | 'patch'): Promise
   }
   const obj = structuredClone(cur.obj);
   setAt(obj as Record<string, unknown>, s.specReplicasPath, replicas);
-  const out = await updateObject(objects, ctx.def, obj, { base: cur, dryRun: ctx.dryRun });
+  const out = await updateObject(objects, ctx.def, obj, {
+    base: cur,
+    dryRun: ctx.dryRun,
+    manage: fieldManagement(ctx, 'scale'),
+  });
   ctx.send(200, toScale(s, out));
 }
 

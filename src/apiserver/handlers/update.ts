@@ -1,13 +1,14 @@
 /** PUT: replace an object, optionally conditional on its resourceVersion; /status writes only status. */
 import { badRequest, conflict, notFound } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
-import type { Ctx } from '../context.ts';
+import type { Ctx, ManageFields } from '../context.ts';
 import { MODIFIED_MESSAGE, type Objects, qualifiedOf } from '../objects.ts';
 import {
   bumpGeneration,
   checkKind,
   checkNamespace,
   defaultAndValidate,
+  fieldManagement,
   fieldValidation,
   keepServerMetadata,
   requireNamespace,
@@ -30,6 +31,7 @@ export async function update(ctx: Ctx): Promise<void> {
   const out = await updateObject(ctx.parts.objects, ctx.def, obj, {
     subresource: ctx.info.subresource,
     dryRun: ctx.dryRun,
+    manage: fieldManagement(ctx),
   });
   ctx.send(200, out);
 }
@@ -39,6 +41,8 @@ export interface UpdateOptions {
   dryRun?: boolean;
   /** Stored version the change was computed from (patch); defaults to the current one. */
   base?: { obj: KubeObject; modRevision: number };
+  /** Records the write's managedFields (after the no-op check: a write that changes nothing stays one). */
+  manage?: ManageFields;
 }
 
 /**
@@ -73,6 +77,10 @@ export async function updateObject(
   if (opts.subresource !== 'status') defaultAndValidate(def, obj, old);
   obj.metadata!.resourceVersion = old.metadata?.resourceVersion;
   if (unchanged(obj, old)) return old;
+  if (opts.manage) {
+    obj = opts.manage(old, obj);
+    obj.metadata!.resourceVersion = old.metadata?.resourceVersion;
+  }
   if (opts.dryRun) return obj;
   if (
     obj.metadata?.deletionTimestamp &&
