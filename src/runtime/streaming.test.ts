@@ -106,6 +106,21 @@ test('Exec with a terminal runs the command on a pty', async (t) => {
   assert.equal(JSON.parse(s.text(3)).details.causes[0].message, '2');
 });
 
+test('Exec with a terminal follows resize messages', async (t) => {
+  const { cri, start } = await runningPod(t);
+  const containerId = await start('sleeper', 'exec sleep 1000');
+  const { url } = await cri.exec({
+    containerId,
+    cmd: ['sh', '-c', 'sleep 1; busybox stty size'],
+    tty: true,
+    stdout: true,
+  });
+  const s = await openChannels(url, 'v5.channel.k8s.io');
+  s.send(4, JSON.stringify({ Width: 100, Height: 40 }));
+  await s.closed;
+  assert.match(s.text(1), /\b40 100\r?\n/);
+});
+
 test('Attach follows the output of a running container', async (t) => {
   const { cri, start } = await runningPod(t);
   const containerId = await start(

@@ -17,6 +17,7 @@ import {
   type StreamingIO,
   type StreamingRuntime,
 } from '../cri/index.ts';
+import { execCommand } from './exec.ts';
 import type { Runc } from './runc.ts';
 
 /** What streaming needs from the runtime service. */
@@ -36,6 +37,41 @@ function shellQuote(args: string[]): string {
   return args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
 }
 
+/** The processes below `pid`, depth first. */
+function descendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {}
+  return children.flatMap((c) => [c, ...descendants(c)]);
+}
+
+/**
+ * Resizes an exec terminal: `script` gave runc a pty, so setting that pty's size makes the
+ * kernel send runc SIGWINCH, and runc copies the size to the container's terminal.
+ */
+async function resizeTerminal(scriptPid: number, size: { width: number; height: number }): Promise<void> {
+  if (!(size.width > 0 && size.height > 0)) return;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    for (const pid of descendants(scriptPid)) {
+      let tty = '';
+      try {
+        tty = fs.readlinkSync(`/proc/${pid}/fd/0`);
+      } catch {}
+      if (tty.startsWith('/dev/pts/')) {
+        await execCommand('stty', ['-F', tty, 'rows', String(size.height), 'cols', String(size.width)]);
+        return;
+      }
+    }
+    await sleep(50);
+  }
+}
+
 export function streamingRuntime(targets: StreamTargets): StreamingRuntime {
   return {
     async exec(req: ExecRequest, io: StreamingIO): Promise<number> {
@@ -47,6 +83,7 @@ export function streamingRuntime(targets: StreamTargets): StreamingRuntime {
             stdio: ['pipe', 'pipe', 'pipe'],
           })
         : spawn('runc', runcArgs, { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+      if (req.tty && child.pid) io.onResize((size) => void resizeTerminal(child.pid!, size));
       if (io.stdin && child.stdin) io.stdin.pipe(child.stdin);
       else child.stdin?.end();
       child.stdin?.on('error', () => {});
