@@ -141,8 +141,24 @@ export class EtcdBackend implements Backend {
     this.#watches.add(ch);
     const onAbort = (): void => ch.end();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // etcd3 resumes a watch after a reconnect from the last header revision + 1, but while
+    // a watch catches up on history, headers run ahead of the events sent so far. Pin the
+    // resume point to the last event received (our listeners run after etcd3's own).
+    let received = after;
+    const pin = (): void => {
+      if (watcher && received > 0) watcher.request.start_revision = String(received + 1);
+    };
+    watcher?.on('connected', (res: IWatchResponse) => {
+      if (received === 0) received = Number(res.header.revision);
+      pin();
+    });
     watcher?.on('data', (res: IWatchResponse) => {
-      for (const ev of res.events) ch.push(this.#event(ev.type, ev.kv, ev.prev_kv));
+      for (const ev of res.events) {
+        const event = this.#event(ev.type, ev.kv, ev.prev_kv);
+        received = Math.max(received, event.kv.modRevision);
+        ch.push(event);
+      }
+      pin();
     });
     watcher?.on('error', (err: Error) => {
       // etcd cancels a watch whose start lies below the compaction point; say so as Gone.
