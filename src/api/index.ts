@@ -34,6 +34,14 @@ import {
 } from './kinds/groups.ts';
 import { ingress, ingressClass, networkPolicy } from './kinds/networking.ts';
 import { pod } from './kinds/pod.ts';
+import {
+  localSubjectAccessReview,
+  selfSubjectAccessReview,
+  selfSubjectReview,
+  selfSubjectRulesReview,
+  subjectAccessReview,
+  tokenReview,
+} from './kinds/review.ts';
 import { endpoints, service } from './kinds/service.ts';
 import {
   csiDriver,
@@ -49,6 +57,7 @@ import type { ResourceRegistry } from './resource.ts';
 import { builtinSchemas } from './schema/index.ts';
 
 export * from './errors.ts';
+export { defaultTokenRequest, validateTokenRequest } from './kinds/review.ts';
 export { humanDuration } from './printers/format.ts';
 export type * from './resource.ts';
 export { refName } from './schema/dsl.ts';
@@ -100,6 +109,13 @@ export function builtinRegistry(): ResourceRegistry {
       volumeSnapshot,
       volumeSnapshotContent,
       volumeSnapshotClass,
+      // create-only, never stored
+      tokenReview,
+      selfSubjectReview,
+      subjectAccessReview,
+      localSubjectAccessReview,
+      selfSubjectAccessReview,
+      selfSubjectRulesReview,
     ],
     builtinSchemas,
   );

@@ -1,6 +1,7 @@
 /** Every named schema of the built-in kinds. */
 import type { Schema } from '../resource.ts';
 import { appsSchemas } from './apps.ts';
+import { authSchemas } from './auth.ts';
 import { batchSchemas } from './batch.ts';
 import { coreSchemas } from './core.ts';
 import { podSchemas } from './core-pod.ts';
@@ -19,5 +20,6 @@ export function builtinSchemas(): Record<string, Schema> {
     ...groupSchemas(),
     ...networkingSchemas(),
     ...storageSchemas(),
+    ...authSchemas(),
   };
 }
