@@ -9,6 +9,7 @@
  * nodelifecycle, podgc. (The garbage collector and namespace controller run inside the API server.)
  */
 
+import { deploymentController } from './deployment/index.ts';
 import { replicaSetController } from './replicaset/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { type ControllerManagerOptions, runControllers } from './runtime/manager.ts';
@@ -32,6 +33,7 @@ export { type ControllerManagerOptions, selectControllers } from './runtime/mana
 export function builtinControllers(): Record<string, Controller> {
   return {
     replicaset: replicaSetController,
+    deployment: deploymentController,
   };
 }
 
