@@ -19,6 +19,8 @@ export interface TestEtcd {
   url: string;
   /** Stop the server (SIGTERM, then SIGKILL) and remove its data directory. */
   stop(): Promise<void>;
+  /** Stop the server and start it again on the same ports and data (for reconnect tests). */
+  restart(): Promise<void>;
 }
 
 const ETCD = '/usr/bin/etcd';
@@ -43,41 +45,54 @@ async function startOnce(): Promise<TestEtcd> {
   const [clientPort, peerPort] = await freePorts(2);
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const child = spawn(
-    ETCD,
-    [
-      '--name=skiff-test',
-      `--data-dir=${join(dir, 'data')}`,
-      `--listen-client-urls=${client}`,
-      `--advertise-client-urls=${client}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=skiff-test=${peer}`,
-      '--initial-cluster-state=new',
-      '--logger=zap',
-      '--log-level=error',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const args = [
+    '--name=skiff-test',
+    `--data-dir=${join(dir, 'data')}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=skiff-test=${peer}`,
+    '--initial-cluster-state=new',
+    '--logger=zap',
+    '--log-level=error',
+  ];
+  let server = launch(args);
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await kill(server.child, server.exited);
+    await rm(dir, { recursive: true, force: true });
+  };
+  const restart = async (): Promise<void> => {
+    await kill(server.child, server.exited);
+    server = launch(args);
+    await waitHealthy(client, server.exited, server.stderr);
+  };
+  try {
+    await waitHealthy(client, server.exited, server.stderr);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { endpoints: [client], url: `etcd://127.0.0.1:${clientPort}`, stop, restart };
+}
+
+interface Server {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+function launch(args: string[]): Server {
+  const child = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    await kill(child, exited);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitHealthy(client, exited, () => stderr);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { endpoints: [client], url: `etcd://127.0.0.1:${clientPort}`, stop };
+  return { child, exited, stderr: () => stderr };
 }
 
 async function waitHealthy(
