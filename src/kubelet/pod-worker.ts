@@ -285,7 +285,6 @@ export class PodWorker {
         }
       }
       // refresh what we just changed
-      if (this.#dirty) return;
       ({ statuses } = await this.#observe());
       for (const v of [...init, ...main]) v.history = this.#history(statuses, v.spec.name);
       initDone = init.every((v) => v.history[0]?.state === 'CONTAINER_EXITED' && v.history[0].exitCode === 0);

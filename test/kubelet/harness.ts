@@ -198,7 +198,7 @@ export async function startTestNode(extra: Partial<AgentOptions> = {}): Promise<
       agentDir,
       stateDir,
       async restartAgent() {
-        await agent.close();
+        await agent.close(); // closing twice is harmless
         agent = await startAgent(agentOptions);
       },
       kubectl: (args, input) => kubectl(api.kubeconfigPath, args, input),

@@ -380,4 +380,98 @@ describe('node agent', { timeout: 600_000 }, () => {
     const ip = p.status.podIP;
     assert.equal(fs.existsSync(`${n.dir}/ipam/skiff-k-${n.suffix}/${ip}`), false, 'its IP is released');
   });
+
+  it('runs init containers in order, then reaches Succeeded under restartPolicy Never', async () => {
+    const spec = {
+      restartPolicy: 'Never',
+      volumes: [{ name: 'work', emptyDir: {} }],
+      initContainers: [
+        box('one', 'echo one > /work/trail', { volumeMounts: [{ name: 'work', mountPath: '/work' }] }),
+        box('two', 'echo two >> /work/trail', { volumeMounts: [{ name: 'work', mountPath: '/work' }] }),
+      ],
+      containers: [box('main', 'cat /work/trail', { volumeMounts: [{ name: 'work', mountPath: '/work' }] })],
+    };
+    const r = await n.kubectl(['create', '-f', '-'], JSON.stringify(pod('steps', spec)));
+    assert.equal(r.code, 0, r.stderr);
+    const p = await until('Succeeded', async () => {
+      const q = await get('steps');
+      return q.status?.phase === 'Succeeded' ? q : undefined;
+    });
+    assert.deepEqual(
+      p.status.initContainerStatuses.map((c: Json) => [c.name, c.state.terminated?.reason]),
+      [
+        ['one', 'Completed'],
+        ['two', 'Completed'],
+      ],
+    );
+    assert.equal(p.status.containerStatuses[0].state.terminated.exitCode, 0);
+    assert.equal(p.status.conditions.find((c: Json) => c.type === 'Ready').reason, 'PodCompleted');
+    assert.equal((await logs('steps', 'main')).text, 'one\ntwo\n');
+  });
+
+  it('a failing container under restartPolicy Never fails the pod; a missing image is reported', async () => {
+    let r = await n.kubectl(
+      ['create', '-f', '-'],
+      JSON.stringify(pod('fails', { restartPolicy: 'Never', containers: [box('c', 'exit 7')] })),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const f = await until('Failed', async () => {
+      const q = await get('fails');
+      return q.status?.phase === 'Failed' ? q : undefined;
+    });
+    assert.equal(f.status.containerStatuses[0].state.terminated.exitCode, 7);
+    assert.equal(f.status.containerStatuses[0].restartCount, 0);
+    const never = { name: 'c', image: 'skiff.local/absent:1', imagePullPolicy: 'Never' };
+    const pull = { name: 'c', image: '127.0.0.1:1/absent:1', imagePullPolicy: 'IfNotPresent' };
+    r = await n.kubectl(['create', '-f', '-'], JSON.stringify(pod('noimage', { containers: [never] })));
+    assert.equal(r.code, 0, r.stderr);
+    await until(
+      'ErrImageNeverPull',
+      async () =>
+        (await get('noimage')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull',
+    );
+    // every status write is a watch event: collect the waiting reasons it went through
+    const seen = new Set<string>();
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const ev of n.client.watch(PODS, {
+        namespace: 'default',
+        fieldSelector: 'metadata.name=nopull',
+        resourceVersion: '0',
+        signal: ac.signal,
+      })) {
+        const reason = ev.object?.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        if (reason) seen.add(reason);
+      }
+    })();
+    r = await n.kubectl(['create', '-f', '-'], JSON.stringify(pod('nopull', { containers: [pull] })));
+    assert.equal(r.code, 0, r.stderr);
+    try {
+      await until(
+        'ErrImagePull then ImagePullBackOff',
+        async () => seen.has('ErrImagePull') && seen.has('ImagePullBackOff'),
+      ).catch((e) => assert.fail(`${e.message}; seen ${[...seen]}`));
+    } finally {
+      ac.abort();
+      await watching.catch(() => {});
+    }
+    assert.equal((await get('nopull')).status.phase, 'Pending');
+  });
+
+  it('cleans up a pod deleted while the agent was down', async () => {
+    const r = await n.kubectl(
+      ['create', '-f', '-'],
+      JSON.stringify(pod('gone', { containers: [box('c', 'sleep 3600')] })),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const p = await running('gone');
+    const uid = p.metadata.uid;
+    await n.agent.close();
+    await n.client.delete(PODS, 'gone', { namespace: 'default', gracePeriodSeconds: 0 });
+    await n.restartAgent();
+    const sel = { labelSelector: { 'io.kubernetes.pod.uid': uid } };
+    assert.equal((await n.cri.listContainers({ filter: sel })).containers.length, 0);
+    assert.equal((await n.cri.listPodSandbox({ filter: sel })).items.length, 0);
+    assert.equal(fs.existsSync(`${n.agentDir}/pods/${uid}`), false);
+  });
 });
