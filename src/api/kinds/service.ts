@@ -13,6 +13,18 @@ type Json = Record<string, any>;
 
 const TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+/** The API server's default --service-node-port-range. */
+const NODE_PORT_MIN = 30000;
+const NODE_PORT_MAX = 32767;
+
+/** LoadBalancer, NodePort, or ClusterIP with external IPs: traffic arrives from outside. */
+function externallyAccessible(s: Json): boolean {
+  return (
+    s.type === 'LoadBalancer' ||
+    s.type === 'NodePort' ||
+    (s.type === 'ClusterIP' && (s.externalIPs?.length ?? 0) > 0)
+  );
+}
 
 function validateService(obj: KubeObject): StatusCause[] {
   const s = (obj.spec ?? {}) as Json;
@@ -51,13 +63,39 @@ function validateService(obj: KubeObject): StatusCause[] {
           field: `${path}.nodePort`,
           message: `Forbidden: may not be used when \`type\` is '${s.type}'`,
         });
-      } else causes.push(...portRange(`${path}.nodePort`, p.nodePort));
+      } else if (
+        typeof p.nodePort === 'number' &&
+        (p.nodePort < NODE_PORT_MIN || p.nodePort > NODE_PORT_MAX)
+      ) {
+        causes.push(
+          invalid(
+            `${path}.nodePort`,
+            p.nodePort,
+            `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`,
+          ),
+        );
+      }
     }
     const key = `${p.port}/${p.protocol}`;
     if (seen.has(key)) causes.push(duplicate(path, { port: p.port, protocol: p.protocol }));
     seen.add(key);
   });
   if (s.selector) causes.push(...validateLabels(s.selector, 'spec.selector'));
+  if ((s.type === 'NodePort' || s.type === 'LoadBalancer') && (s.clusterIPs?.[0] ?? s.clusterIP) === 'None') {
+    causes.push(invalid('spec.clusterIPs[0]', 'None', `may not be set to 'None' for ${s.type} services`));
+  }
+  if (!externallyAccessible(s)) {
+    if (s.externalTrafficPolicy) {
+      causes.push(
+        invalid(
+          'spec.externalTrafficPolicy',
+          s.externalTrafficPolicy,
+          'may only be set for externally-accessible services',
+        ),
+      );
+    }
+  } else causes.push(...oneOf('spec.externalTrafficPolicy', s.externalTrafficPolicy, ['Cluster', 'Local']));
+  causes.push(...oneOf('spec.internalTrafficPolicy', s.internalTrafficPolicy, ['Cluster', 'Local']));
   return causes;
 }
 
@@ -88,7 +126,7 @@ export const service = defineKind({
       dflt(s, 'ipFamilyPolicy', 'SingleStack');
       dflt(s, 'internalTrafficPolicy', 'Cluster');
     }
-    if (s.type === 'NodePort' || s.type === 'LoadBalancer') dflt(s, 'externalTrafficPolicy', 'Cluster');
+    if (externallyAccessible(s)) dflt(s, 'externalTrafficPolicy', 'Cluster');
     if (s.type === 'LoadBalancer') dflt(s, 'allocateLoadBalancerNodePorts', true);
     if (s.clusterIP && !s.clusterIPs) s.clusterIPs = [s.clusterIP];
     child(obj, 'status');

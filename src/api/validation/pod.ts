@@ -246,8 +246,8 @@ export function validatePodSpecUpdate(spec: Json = {}, old: Json = {}): StatusCa
   ) {
     a.terminationGracePeriodSeconds = b.terminationGracePeriodSeconds;
   }
-  // The scheduler binds through the binding subresource, which sets nodeName once.
-  if (!old.nodeName) a.nodeName = b.nodeName;
+  // spec.nodeName is set only by the pods/binding subresource, which writes through the
+  // store directly; a plain update may not set or change it.
   if (!deepEqual(a, b)) causes.push(forbidden('spec', POD_UPDATE_MESSAGE));
   return causes;
 }
