@@ -360,34 +360,25 @@ async function main(): Promise<void> {
       (dir) => openBackend(`sqlite://${join(dir, 'raw.db')}`),
     ),
   );
-  let etcd:
-    | { endpoint?: string; url?: string; close?: () => Promise<void>; stop?: () => Promise<void> }
-    | undefined;
+  let etcd: import('../src/store/etcd/test-etcd.ts').TestEtcd | undefined;
   try {
-    const mod = (await import(TEST_ETCD)) as {
-      startTestEtcd: () => Promise<{
-        endpoint?: string;
-        url?: string;
-        close?: () => Promise<void>;
-        stop?: () => Promise<void>;
-      }>;
-    };
-    etcd = await mod.startTestEtcd();
+    const { startTestEtcd } = (await import(TEST_ETCD)) as typeof import('../src/store/etcd/test-etcd.ts');
+    etcd = await startTestEtcd();
   } catch (e) {
     rows.push({ store: 'etcd', note: `no etcd: ${(e as Error).message}` });
   }
   if (etcd) {
+    const url = etcd.url;
     try {
-      const ep = (etcd.endpoint ?? etcd.url ?? '').replace(/^https?:\/\//, '');
       rows.push(
         await benchStore(
           'etcd',
-          () => `etcd://${ep}?prefix=/api`,
-          () => openBackend(`etcd://${ep}?prefix=/raw`),
+          () => `${url}?prefix=/api`,
+          () => openBackend(`${url}?prefix=/raw`),
         ),
       );
     } finally {
-      await (etcd.close ?? etcd.stop)?.call(etcd);
+      await etcd.stop();
     }
   }
   rows.push(
@@ -480,7 +471,7 @@ async function work(job: Job): Promise<JobResult> {
               const text = tail + c.toString();
               const lines = text.split('\n');
               tail = lines.pop()!;
-              for (const l of lines) {
+              for (let n = lines.length; n > 0; n--) {
                 if (!start) start = performance.now();
                 got++;
                 if (got === want) resolve();
