@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Service, ServicePort } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { BackendEndpoint, ProxyModel } from './model.ts';
 
 /** The masquerade bit in the packet mark, as kube-proxy uses it. */
@@ -67,14 +68,21 @@ function isHeadless(svc: Service): boolean {
 }
 
 /** The endpoints of one Service port: ready ones, or serving+terminating ones when none is ready. */
-export function endpointsFor(model: ProxyModel, svc: Service, port: ServicePort): BackendEndpoint[] {
-  const ns = svc.metadata?.namespace ?? 'default';
+export function endpointsFor(
+  model: ProxyModel,
+  svc: Service,
+  port: ServicePort,
+  slicesOf: (svc: Service) => EndpointSlice[] = (s) =>
+    model.endpointSlices.filter(
+      (x) =>
+        (x.metadata?.namespace ?? 'default') === (s.metadata?.namespace ?? 'default') &&
+        x.metadata?.labels?.[SERVICE_NAME_LABEL] === s.metadata?.name,
+    ),
+): BackendEndpoint[] {
   const protocol = port.protocol ?? 'TCP';
   const ready = new Map<string, BackendEndpoint>();
   const terminating = new Map<string, BackendEndpoint>();
-  for (const slice of model.endpointSlices) {
-    if ((slice.metadata?.namespace ?? 'default') !== ns) continue;
-    if (slice.metadata?.labels?.[SERVICE_NAME_LABEL] !== svc.metadata?.name) continue;
+  for (const slice of slicesOf(svc)) {
     if (slice.addressType && slice.addressType !== 'IPv4') continue;
     const sp = (slice.ports ?? []).find(
       (p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol,
@@ -107,6 +115,15 @@ export function render(model: ProxyModel): Rendered {
   for (const ip of model.nodeIPs) el('node-ips').push(ip);
   let servicePorts = 0;
   let endpointCount = 0;
+  const slicesByService = new Map<string, EndpointSlice[]>();
+  for (const sl of model.endpointSlices) {
+    const k = `${sl.metadata?.namespace ?? 'default'}/${sl.metadata?.labels?.[SERVICE_NAME_LABEL]}`;
+    const l = slicesByService.get(k);
+    if (l) l.push(sl);
+    else slicesByService.set(k, [sl]);
+  }
+  const slicesOf = (s: Service) =>
+    slicesByService.get(`${s.metadata?.namespace ?? 'default'}/${s.metadata?.name}`) ?? [];
   // First come (oldest), first served: a load-balancer port already taken on the node is not reused.
   const lbTaken = new Set<string>();
 
@@ -124,7 +141,7 @@ export function render(model: ProxyModel): Rendered {
       servicePorts++;
       const key = `${ns}/${svc.metadata?.name}/${port.name ?? ''}/${proto}`;
       const h = hash(key);
-      const all = endpointsFor(model, svc, port);
+      const all = endpointsFor(model, svc, port, slicesOf);
       const sepName = (e: BackendEndpoint) => `sep-${hash(`${key}/${e.ip}:${e.port}`)}`;
       const affName = (e: BackendEndpoint) => `aff-${hash(`${key}/${e.ip}:${e.port}`)}`;
       const balance = (eps: BackendEndpoint[]): string[] => {
