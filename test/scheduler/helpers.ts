@@ -14,7 +14,8 @@ import { kubectl } from '../apiserver/helpers.ts';
 export interface Cluster {
   client: RestClient;
   kubeconfig: string;
-  scheduler: Scheduler;
+  /** Undefined when started with `scheduler: false`. */
+  scheduler: Scheduler | undefined;
   kubectl(args: string[], input?: string): ReturnType<typeof kubectl>;
   addNode(name: string, o?: NodeOptions): Promise<void>;
   /** Poll until `fn` answers something truthy. */
@@ -30,7 +31,11 @@ export interface NodeOptions {
 }
 
 /** Start everything; `t.after` stops it and removes the directory, even when the test fails. */
-export async function startCluster(t: TestContext, o: Partial<StartSchedulerOptions> = {}): Promise<Cluster> {
+export async function startCluster(
+  t: TestContext,
+  o: Partial<StartSchedulerOptions> = {},
+  withScheduler = true,
+): Promise<Cluster> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-scheduler-'));
   const backend = new MemoryBackend();
   const ac = new AbortController();
@@ -52,16 +57,19 @@ export async function startCluster(t: TestContext, o: Partial<StartSchedulerOpti
   const started = new Promise<Scheduler>((r) => {
     ready = r;
   });
-  running = startScheduler(
-    { client: c, initialBackoffMs: 100, maxBackoffMs: 1000, onReady: (s) => ready(s), ...o },
-    ac.signal,
-  );
-  const scheduler = await Promise.race([
-    started,
-    running.then(() => {
-      throw new Error('scheduler stopped before it was ready');
-    }),
-  ]);
+  let scheduler: Scheduler | undefined;
+  if (withScheduler) {
+    running = startScheduler(
+      { client: c, initialBackoffMs: 100, maxBackoffMs: 1000, onReady: (s) => ready(s), ...o },
+      ac.signal,
+    );
+    scheduler = await Promise.race([
+      started,
+      running.then(() => {
+        throw new Error('scheduler stopped before it was ready');
+      }),
+    ]);
+  }
   const kubeconfig = server.kubeconfigPath;
   const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) => {
     const end = Date.now() + timeoutMs;
