@@ -9,11 +9,15 @@
  * nodelifecycle, podgc. (The garbage collector and namespace controller run inside the API server.)
  */
 
+import { cronJobController } from './cronjob/index.ts';
 import { deploymentController } from './deployment/index.ts';
+import { jobController } from './job/index.ts';
 import { replicaSetController } from './replicaset/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { type ControllerManagerOptions, runControllers } from './runtime/manager.ts';
+import { serviceAccountController } from './serviceaccount/index.ts';
 
+export { nextTime, parseSchedule } from './cronjob/schedule.ts';
 export {
   type Controller,
   ControllerBuilder,
@@ -34,6 +38,9 @@ export function builtinControllers(): Record<string, Controller> {
   return {
     replicaset: replicaSetController,
     deployment: deploymentController,
+    serviceaccount: serviceAccountController,
+    job: jobController,
+    cronjob: cronJobController,
   };
 }
 

@@ -1,0 +1,211 @@
+/**
+ * The Job controller: runs pods until `completions` succeed (or, without completions, until
+ * one succeeds and the rest finish), `parallelism` at a time.
+ *
+ * Failed pods count toward `backoffLimit` (default 6); passing it, or running longer than
+ * `activeDeadlineSeconds`, fails the Job (conditions FailureTarget then Failed, reasons
+ * BackoffLimitExceeded / DeadlineExceeded) and deletes its active pods. Success adds
+ * SuccessCriteriaMet then Complete and sets completionTime. A finished Job with
+ * `ttlSecondsAfterFinished` is deleted (background propagation) that long after it finished.
+ *
+ * Counts come from the pods the Job owns (no tracking finalizers): a terminated pod removed
+ * by someone else no longer counts. Pods are recreated without the upstream back-off delay.
+ */
+import { isReason, type KubeObject } from '../../api/index.ts';
+import { PODS } from '../../client/index.ts';
+import { controllerFor } from '../runtime/controller.ts';
+import { Expectations } from '../runtime/expectations.ts';
+import {
+  claimObjects,
+  controllerRefOf,
+  createPod,
+  deepEqualJson,
+  ignoreNotFound,
+  isPodActive,
+  isPodReady,
+  type Json,
+  newControllerRef,
+  podFromTemplate,
+  podPhase,
+  rfc3339,
+} from '../runtime/objects.ts';
+
+const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' };
+
+export function isJobFinished(job: KubeObject): 'Complete' | 'Failed' | undefined {
+  for (const c of ((job.status as Json)?.conditions ?? []) as Json[])
+    if ((c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') return c.type;
+  return undefined;
+}
+
+export const jobController = controllerFor('batch/v1', 'jobs')
+  .owns('v1', 'pods')
+  .named('job')
+  .workers(4)
+  .complete((ctx) => {
+    const jobs = ctx.informers.informerFor(JOBS).store;
+    const pods = ctx.informers.informerFor(PODS);
+    const exp = new Expectations({ now: ctx.now });
+    const ownerKey = (p: KubeObject) => {
+      const ref = controllerRefOf(p);
+      return ref?.kind === 'Job' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
+    };
+    pods.addEventHandler({
+      add: (p) => {
+        const k = ownerKey(p);
+        if (k) exp.creationObserved(k);
+      },
+      update: (_, p) => {
+        const k = ownerKey(p);
+        if (k && p.metadata?.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
+      },
+      delete: (p) => {
+        const k = ownerKey(p);
+        if (k) exp.deletionObserved(k, p.metadata!.uid!);
+      },
+    });
+
+    return async ({ namespace, name }) => {
+      const key = `${namespace}/${name}`;
+      const job = jobs.get(key);
+      if (!job) {
+        exp.forget(key);
+        return;
+      }
+      const spec = (job.spec ?? {}) as Json;
+      const old = (job.status ?? {}) as Json;
+      const now = ctx.now();
+      const finished = isJobFinished(job);
+      if (finished) {
+        const ttl = spec.ttlSecondsAfterFinished;
+        if (typeof ttl !== 'number') return;
+        const at = (Date.parse(old.completionTime ?? '') || now) + ttl * 1000;
+        if (at > now) return { requeueAfter: at - now };
+        await ignoreNotFound(ctx.client.delete(JOBS, name, { namespace, propagationPolicy: 'Background' }));
+        return;
+      }
+      const selector = spec.selector ?? {
+        matchLabels: { 'batch.kubernetes.io/controller-uid': job.metadata?.uid },
+      };
+      const owned = await claimObjects(
+        ctx.client,
+        PODS,
+        job,
+        { apiVersion: 'batch/v1', kind: 'Job' },
+        selector,
+        pods.store.byIndex('namespace', namespace ?? ''),
+      );
+      const active = owned.filter(isPodActive);
+      const succeeded = owned.filter((p) => podPhase(p) === 'Succeeded').length;
+      const failed = owned.filter((p) => podPhase(p) === 'Failed').length;
+      const status: Json = { ...old };
+      const startTime = old.startTime ?? (spec.suspend ? undefined : rfc3339(now));
+      if (startTime) status.startTime = startTime;
+      let conds: Json[] = [...(old.conditions ?? [])];
+      const cond = (type: string, reason: string, message: string) => {
+        conds = conds.filter((c) => c.type !== type);
+        conds.push({
+          type,
+          status: 'True',
+          reason,
+          message,
+          lastProbeTime: rfc3339(now),
+          lastTransitionTime: rfc3339(now),
+        });
+      };
+      const completions = spec.completions as number | undefined;
+      const parallelism = spec.parallelism ?? 1;
+      const backoffLimit = spec.backoffLimit ?? 6;
+      let requeue: number | undefined;
+      let failure: [string, string] | undefined;
+      if (failed > backoffLimit)
+        failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+      const deadline = spec.activeDeadlineSeconds;
+      if (!failure && typeof deadline === 'number' && startTime) {
+        const end = Date.parse(startTime) + deadline * 1000;
+        if (end <= now) failure = ['DeadlineExceeded', 'Job was active longer than specified deadline'];
+        else requeue = end - now;
+      }
+      const complete =
+        completions !== undefined ? succeeded >= completions : succeeded > 0 && active.length === 0;
+      if (failure) {
+        await Promise.all(
+          active.map((p) => ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }))),
+        );
+        cond('FailureTarget', ...failure);
+        cond('Failed', ...failure);
+        requeue = undefined;
+      } else if (complete) {
+        cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
+        cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods');
+        status.completionTime = rfc3339(now);
+        if (typeof spec.ttlSecondsAfterFinished === 'number') requeue = spec.ttlSecondsAfterFinished * 1000;
+      } else if (!spec.suspend && exp.satisfied(key)) {
+        let want =
+          completions !== undefined
+            ? Math.min(completions - succeeded, parallelism)
+            : succeeded > 0
+              ? 0
+              : parallelism;
+        want = Math.max(0, want);
+        const diff = want - active.length;
+        if (diff > 0) {
+          exp.expectCreations(key, diff);
+          const ref = newControllerRef(job, 'batch/v1', 'Job');
+          const labels = {
+            'batch.kubernetes.io/controller-uid': job.metadata!.uid!,
+            'controller-uid': job.metadata!.uid!,
+            'batch.kubernetes.io/job-name': name,
+            'job-name': name,
+          };
+          const results = await Promise.allSettled(
+            Array.from({ length: diff }, () =>
+              createPod(ctx.client, podFromTemplate(spec.template ?? {}, job, ref, { labels })),
+            ),
+          );
+          const bad = results.filter((r) => r.status === 'rejected' || r.value === undefined).length;
+          if (bad) exp.lowerCreations(key, bad);
+          const err = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+          if (err) throw err.reason;
+        } else if (diff < 0) {
+          const victims = active.slice(0, -diff);
+          exp.expectDeletions(
+            key,
+            victims.map((p) => p.metadata!.uid!),
+          );
+          await Promise.all(
+            victims.map((p) => ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }))),
+          );
+        }
+      }
+      if (spec.suspend)
+        conds = conds
+          .filter((c) => c.type !== 'Suspended')
+          .concat([
+            {
+              type: 'Suspended',
+              status: 'True',
+              reason: 'JobSuspended',
+              message: 'Job suspended',
+              lastProbeTime: rfc3339(now),
+              lastTransitionTime: rfc3339(now),
+            },
+          ]);
+      status.conditions = conds.length ? conds : undefined;
+      status.active = failure || complete ? 0 : active.length;
+      status.ready = failure || complete ? 0 : active.filter(isPodReady).length;
+      status.succeeded = succeeded;
+      status.failed = failed;
+      status.uncountedTerminatedPods = {};
+      for (const k of Object.keys(status)) if (status[k] === undefined || status[k] === 0) delete status[k];
+      if (status.ready === undefined) status.ready = 0;
+      if (!deepEqualJson(old, status)) {
+        try {
+          await ctx.client.updateStatus(JOBS, { ...job, status });
+        } catch (e) {
+          if (!isReason(e, 'NotFound')) throw e;
+        }
+      }
+      return requeue !== undefined ? { requeueAfter: requeue } : undefined;
+    };
+  });
