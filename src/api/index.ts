@@ -8,7 +8,9 @@
  *   const causes = def.validate?.(obj) ?? [];
  *   if (causes.length) throw invalid(def.group, def.kind, obj.metadata.name, causes);
  */
+
 import { controllerRevision, daemonSet, deployment, replicaSet, statefulSet } from './kinds/apps.ts';
+import { horizontalPodAutoscaler, podTemplate, replicationController } from './kinds/autoscaling.ts';
 import { cronJob, job } from './kinds/batch.ts';
 import {
   event,
@@ -80,6 +82,8 @@ export function builtinRegistry(): ResourceRegistry {
       persistentVolumeClaim,
       resourceQuota,
       limitRange,
+      podTemplate,
+      replicationController,
       // the named groups
       eventsV1Event,
       lease,
@@ -91,6 +95,7 @@ export function builtinRegistry(): ResourceRegistry {
       controllerRevision,
       job,
       cronJob,
+      horizontalPodAutoscaler,
       storageClass,
       priorityClass,
       podDisruptionBudget,

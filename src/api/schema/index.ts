@@ -2,6 +2,7 @@
 import type { Schema } from '../resource.ts';
 import { appsSchemas } from './apps.ts';
 import { authSchemas } from './auth.ts';
+import { autoscalingSchemas } from './autoscaling.ts';
 import { batchSchemas } from './batch.ts';
 import { coreSchemas } from './core.ts';
 import { podSchemas } from './core-pod.ts';
@@ -21,5 +22,6 @@ export function builtinSchemas(): Record<string, Schema> {
     ...networkingSchemas(),
     ...storageSchemas(),
     ...authSchemas(),
+    ...autoscalingSchemas(),
   };
 }
