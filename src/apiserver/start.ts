@@ -14,6 +14,7 @@ import { WatchCache } from './cache/watch-cache.ts';
 import type { PatchEngine } from './context.ts';
 import type { ProtobufCodec } from './negotiation.ts';
 import { Objects } from './objects.ts';
+import { patchEngine } from './patch-engine.ts';
 import { adminKubeconfig, ensurePki } from './pki/index.ts';
 import { ApiHandler, createHttpsServer } from './server.ts';
 
@@ -81,7 +82,7 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     registry: o.registry,
     objects,
     protobuf: o.protobuf ?? protobufCodec,
-    patch: o.patch,
+    patch: o.patch ?? patchEngine,
   });
   try {
     await ensureDefaultNamespaces(objects, o.registry);

@@ -58,6 +58,38 @@ for (const store of await backendCases()) {
       assert.match(r.stdout, /replicas\s+<integer>/);
     });
 
+    it('keeps managedFields across patches and conflicts on apply after kubectl scale', async () => {
+      const y = DEPLOY.replace('name: api,', 'name: mf,').replaceAll('app: api', 'app: mf');
+      let r = await s.kubectl(['apply', '--server-side', '-f', '-'], y);
+      assert.equal(r.code, 0, r.stderr);
+      r = await s.kubectl(['patch', 'deploy', 'mf', '-p', '{"metadata":{"labels":{"extra":"x"}}}']);
+      assert.equal(r.code, 0, r.stderr);
+      r = await s.kubectl(['get', 'deploy', 'mf', '-o', 'json', '--show-managed-fields']);
+      const managers = (JSON.parse(r.stdout).metadata.managedFields ?? []).map(
+        (m: { manager: string; operation: string }) => `${m.manager}/${m.operation}`,
+      );
+      assert.ok(managers.includes('kubectl/Apply'), managers.join());
+      assert.ok(
+        managers.some((m: string) => m.endsWith('/Update')),
+        managers.join(),
+      );
+      r = await s.kubectl(['scale', 'deploy', 'mf', '--replicas=3']);
+      assert.equal(r.code, 0, r.stderr);
+      r = await s.kubectl(['apply', '--server-side', '-f', '-'], y.replace('replicas: 1', 'replicas: 2'));
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.match(r.stderr, /conflict/i);
+      assert.match(r.stderr, /\.spec\.replicas/);
+      r = await s.kubectl(['get', 'deploy', 'mf', '-o', 'jsonpath={.spec.replicas}']);
+      assert.equal(r.stdout, '3');
+      r = await s.kubectl(
+        ['apply', '--server-side', '--force-conflicts', '-f', '-'],
+        y.replace('replicas: 1', 'replicas: 2'),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      r = await s.kubectl(['get', 'deploy', 'mf', '-o', 'jsonpath={.spec.replicas}']);
+      assert.equal(r.stdout, '2');
+    });
+
     it('creates secrets (protobuf bodies) and rejects unknown fields under Strict', async () => {
       let r = await s.kubectl(['create', 'secret', 'generic', 'sec', '--from-literal=k=v']);
       assert.equal(r.code, 0, r.stderr);
