@@ -10,8 +10,10 @@
  */
 
 import { cronJobController } from './cronjob/index.ts';
+import { daemonSetController } from './daemonset/index.ts';
 import { deploymentController } from './deployment/index.ts';
 import { jobController } from './job/index.ts';
+import { nodeLifecycleController } from './nodelifecycle/index.ts';
 import { replicaSetController } from './replicaset/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { type ControllerManagerOptions, runControllers } from './runtime/manager.ts';
@@ -41,6 +43,8 @@ export function builtinControllers(): Record<string, Controller> {
     serviceaccount: serviceAccountController,
     job: jobController,
     cronjob: cronJobController,
+    daemonset: daemonSetController,
+    nodelifecycle: nodeLifecycleController,
   };
 }
 

@@ -214,3 +214,36 @@ export function setCondition(conds: Json[], c: Json, now: number): Json[] {
 export function deepEqualJson(a: unknown, b: unknown): boolean {
   return stableJson(a) === stableJson(b);
 }
+
+/** Index pods by `spec.nodeName` on a shared pod informer (once, whoever asks first). */
+export const NODE_NAME_INDEX = 'spec.nodeName';
+export function indexPodsByNode(inf: {
+  addIndexers(x: Record<string, (o: KubeObject) => string[]>): void;
+  store: { byIndex(n: string, v: string): KubeObject[] };
+}): void {
+  try {
+    inf.addIndexers({ [NODE_NAME_INDEX]: (p) => [((p.spec as Json)?.nodeName as string) ?? ''] });
+  } catch {
+    // already indexed by another controller
+  }
+}
+
+/** Does a toleration tolerate a taint (key, operator Exists/Equal, value, effect)? */
+export function tolerates(tol: Json, taint: Json): boolean {
+  if (tol.effect && tol.effect !== taint.effect) return false;
+  if (tol.operator === 'Exists') return !tol.key || tol.key === taint.key;
+  return tol.key === taint.key && (tol.value ?? '') === (taint.value ?? '');
+}
+
+/** Are all taints with these effects tolerated? */
+export function toleratesAll(tolerations: Json[], taints: Json[], effects: string[]): boolean {
+  return taints
+    .filter((t) => effects.includes(t.effect))
+    .every((t) => tolerations.some((tol) => tolerates(tol, t)));
+}
+
+/** `namespace/name` of the object's controller when it is of `kind`. */
+export function keyOfRef(obj: KubeObject, kind: string): string | undefined {
+  const ref = controllerRefOf(obj);
+  return ref?.kind === kind ? `${obj.metadata?.namespace}/${ref.name}` : undefined;
+}
