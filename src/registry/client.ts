@@ -15,6 +15,7 @@ import {
   MediaType,
 } from './distribution.ts';
 import { RegistryError } from './errors.ts';
+import { type FetchLike, type TlsOptions, tlsFetch } from './tls-fetch.ts';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const MANIFEST_ACCEPT = [...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES].join(', ');
@@ -45,9 +46,12 @@ async function failure(res: Response, what: string): Promise<RegistryError> {
  */
 export class RegistryClient {
   readonly #base: string;
+  readonly #fetch: FetchLike;
 
-  constructor(baseUrl: string) {
+  /** `tls` (CA, client certificate) switches to `node:https`, for the cluster registry. */
+  constructor(baseUrl: string, tls?: TlsOptions) {
     this.#base = baseUrl.replace(/\/+$/, '');
+    this.#fetch = tls ? tlsFetch(tls) : fetch;
   }
 
   #url(path: string): string {
@@ -55,14 +59,14 @@ export class RegistryClient {
   }
 
   async ping(): Promise<void> {
-    const res = await fetch(this.#url('/v2/'));
+    const res = await this.#fetch(this.#url('/v2/'));
     await res.body?.cancel();
     if (res.status !== 200) throw await failure(res, 'GET /v2/');
   }
 
   /** The blob's size, or undefined when the repository does not have it. */
   async blobSize(name: string, digest: string): Promise<number | undefined> {
-    const res = await fetch(this.#url(`/v2/${name}/blobs/${digest}`), { method: 'HEAD' });
+    const res = await this.#fetch(this.#url(`/v2/${name}/blobs/${digest}`), { method: 'HEAD' });
     if (res.status === 404) return undefined;
     if (!res.ok) throw await failure(res, `HEAD blob ${digest}`);
     return Number(res.headers.get('content-length'));
@@ -76,10 +80,14 @@ export class RegistryClient {
     name: string,
     file: string,
     digest: string,
-    opts: { chunkSize?: number } = {},
+    opts: { chunkSize?: number; onProgress?: (p: BlobProgress) => void } = {},
   ): Promise<void> {
-    if ((await this.blobSize(name, digest)) !== undefined) return;
-    const start = await fetch(this.#url(`/v2/${name}/blobs/uploads/`), { method: 'POST' });
+    const total = (await stat(file)).size;
+    if ((await this.blobSize(name, digest)) !== undefined) {
+      opts.onProgress?.({ digest, sent: total, total, existed: true, done: true });
+      return;
+    }
+    const start = await this.#fetch(this.#url(`/v2/${name}/blobs/uploads/`), { method: 'POST' });
     await start.body?.cancel();
     if (start.status !== 202) throw await failure(start, `POST upload for ${digest}`);
     let location = this.#url(start.headers.get('location') ?? '');
@@ -91,7 +99,7 @@ export class RegistryClient {
           const length = Math.min(opts.chunkSize, size - offset);
           const chunk = Buffer.alloc(length);
           await fh.read(chunk, 0, length, offset);
-          const res = await fetch(location, {
+          const res = await this.#fetch(location, {
             method: 'PATCH',
             headers: {
               'Content-Type': 'application/octet-stream',
@@ -107,12 +115,21 @@ export class RegistryClient {
         await fh.close();
       }
       await this.#finish(location, digest, undefined);
+      opts.onProgress?.({ digest, sent: total, total, existed: false, done: true });
       return;
     }
-    await this.#finish(location, digest, file);
+    await this.#finish(location, digest, file, (sent) =>
+      opts.onProgress?.({ digest, sent, total, existed: false, done: false }),
+    );
+    opts.onProgress?.({ digest, sent: total, total, existed: false, done: true });
   }
 
-  async #finish(location: string, digest: string, file: string | undefined): Promise<void> {
+  async #finish(
+    location: string,
+    digest: string,
+    file: string | undefined,
+    onBytes?: (sent: number) => void,
+  ): Promise<void> {
     const url = new URL(location);
     url.searchParams.set('digest', digest);
     const init: RequestInit & { duplex?: 'half' } = {
@@ -120,17 +137,23 @@ export class RegistryClient {
       headers: { 'Content-Type': 'application/octet-stream' },
     };
     if (file) {
-      init.body = Readable.toWeb(createReadStream(file)) as ReadableStream;
+      const stream = createReadStream(file);
+      let sent = 0;
+      stream.on('data', (b) => {
+        sent += b.length;
+        onBytes?.(sent);
+      });
+      init.body = Readable.toWeb(stream) as ReadableStream;
       init.duplex = 'half';
       (init.headers as Record<string, string>)['Content-Length'] = String((await stat(file)).size);
     }
-    const res = await fetch(url, init);
+    const res = await this.#fetch(url, init);
     await res.body?.cancel();
     if (res.status !== 201) throw await failure(res, `PUT upload for ${digest}`);
   }
 
   async putManifest(name: string, reference: string, mediaType: string, bytes: Buffer): Promise<string> {
-    const res = await fetch(this.#url(`/v2/${name}/manifests/${reference}`), {
+    const res = await this.#fetch(this.#url(`/v2/${name}/manifests/${reference}`), {
       method: 'PUT',
       headers: { 'Content-Type': mediaType },
       body: bytes,
@@ -145,7 +168,7 @@ export class RegistryClient {
     name: string,
     reference: string,
   ): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
-    const res = await fetch(this.#url(`/v2/${name}/manifests/${reference}`), {
+    const res = await this.#fetch(this.#url(`/v2/${name}/manifests/${reference}`), {
       headers: { Accept: MANIFEST_ACCEPT },
     });
     if (res.status !== 200) throw await failure(res, `GET manifest ${name}:${reference}`);
@@ -161,7 +184,7 @@ export class RegistryClient {
 
   /** Downloads a blob to `file`, verifying its digest. */
   async getBlobToFile(name: string, digest: string, file: string): Promise<void> {
-    const res = await fetch(this.#url(`/v2/${name}/blobs/${digest}`));
+    const res = await this.#fetch(this.#url(`/v2/${name}/blobs/${digest}`));
     if (res.status !== 200 || !res.body) throw await failure(res, `GET blob ${digest}`);
     const tmp = `${file}.partial`;
     const hash = createHash(digest.split(':')[0]);
@@ -183,17 +206,30 @@ export class RegistryClient {
     const url = new URL(this.#url(`/v2/${name}/tags/list`));
     if (opts.n !== undefined) url.searchParams.set('n', String(opts.n));
     if (opts.last) url.searchParams.set('last', opts.last);
-    const res = await fetch(url);
+    const res = await this.#fetch(url);
     if (res.status !== 200) throw await failure(res, `GET tags of ${name}`);
     const body = (await res.json()) as { tags: string[] };
     const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '');
     return link ? { tags: body.tags, next: link[1] } : { tags: body.tags };
   }
 
+  /** Repository names (`GET /v2/_catalog`), every page of them. */
+  async catalog(): Promise<string[]> {
+    const names: string[] = [];
+    let next: string | undefined = '/v2/_catalog?n=1000';
+    while (next) {
+      const res = await this.#fetch(this.#url(next));
+      if (res.status !== 200) throw await failure(res, 'GET /v2/_catalog');
+      names.push(...(((await res.json()) as { repositories?: string[] }).repositories ?? []));
+      next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    }
+    return names;
+  }
+
   async referrers(name: string, digest: string, artifactType?: string): Promise<ImageIndex> {
     const url = new URL(this.#url(`/v2/${name}/referrers/${digest}`));
     if (artifactType) url.searchParams.set('artifactType', artifactType);
-    const res = await fetch(url);
+    const res = await this.#fetch(url);
     if (res.status !== 200) throw await failure(res, `GET referrers of ${digest}`);
     return (await res.json()) as ImageIndex;
   }
@@ -212,6 +248,20 @@ export interface PushLayoutOptions {
   tag?: string;
   /** Upload blobs in chunks of this size instead of one request. */
   chunkSize?: number;
+  /** CA and client certificate for an HTTPS registry (the cluster registry). */
+  tls?: TlsOptions;
+  /** Called as each blob's bytes go out (and once when it is done, or already there). */
+  onProgress?: (p: BlobProgress) => void;
+}
+
+/** Where one blob's upload is. */
+export interface BlobProgress {
+  digest: string;
+  sent: number;
+  total: number;
+  /** the registry had it already: nothing was sent */
+  existed: boolean;
+  done: boolean;
 }
 
 async function readLayoutIndex(layout: string): Promise<ImageIndex> {
@@ -230,7 +280,7 @@ async function readLayoutIndex(layout: string): Promise<ImageIndex> {
  * up, then the tag. Returns the top manifest's digest.
  */
 export async function pushLayout(o: PushLayoutOptions): Promise<{ digest: string }> {
-  const client = new RegistryClient(o.registry);
+  const client = new RegistryClient(o.registry, o.tls);
   const index = await readLayoutIndex(o.layout);
   const candidates = o.ref
     ? index.manifests.filter((d) => d.annotations?.[REF_NAME] === o.ref)
@@ -253,6 +303,7 @@ export async function pushLayout(o: PushLayoutOptions): Promise<{ digest: string
       for (const blob of [doc.config, ...doc.layers]) {
         await client.pushBlobFile(o.name, blobPath(o.layout, blob.digest), blob.digest, {
           chunkSize: o.chunkSize,
+          onProgress: o.onProgress,
         });
       }
     } else {

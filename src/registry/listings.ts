@@ -28,6 +28,25 @@ export async function listTags(c: Ctx): Promise<void> {
   sendJSON(c.res, 200, { name: c.name, tags }, headers);
 }
 
+/** GET /v2/_catalog?n=&last=: repository names in lexical order, a Link header when more remain. */
+export async function listCatalog(c: Omit<Ctx, 'name' | 'ref'>): Promise<void> {
+  let names = await c.storage.listRepositories();
+  const last = c.url.searchParams.get('last');
+  if (last) names = names.filter((n) => n > last);
+  const nParam = c.url.searchParams.get('n');
+  const headers: Record<string, string> = {};
+  if (nParam !== null) {
+    const n = Number(nParam);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new RegistryError('UNSUPPORTED', `invalid n=${nParam}`, undefined, 400);
+    if (names.length > n) {
+      names = names.slice(0, n);
+      if (n > 0) headers.Link = `</v2/_catalog?n=${n}&last=${encodeURIComponent(names[n - 1])}>; rel="next"`;
+    }
+  }
+  sendJSON(c.res, 200, { repositories: names }, headers);
+}
+
 /** GET /v2/<name>/referrers/<digest>?artifactType=: manifests whose subject is <digest>, as an index. */
 export async function listReferrers(c: Ctx): Promise<void> {
   if (!DIGEST_RE.test(c.ref)) throw new RegistryError('DIGEST_INVALID', `invalid digest ${c.ref}`);

@@ -4,7 +4,7 @@ import { deleteBlob, getBlob } from './blobs.ts';
 import { NAME_RE } from './distribution.ts';
 import { RegistryError } from './errors.ts';
 import { type Ctx, type Handler, send, sendError, sendJSON } from './http.ts';
-import { listReferrers, listTags } from './listings.ts';
+import { listCatalog, listReferrers, listTags } from './listings.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { Storage } from './storage.ts';
 import { cancelUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
@@ -34,6 +34,11 @@ async function handle(storage: Storage, req: IncomingMessage, res: ServerRespons
     sendJSON(res, 200, {});
     return;
   }
+  if (url.pathname === '/v2/_catalog') {
+    if (req.method !== 'GET') throw new RegistryError('UNSUPPORTED', 'method not allowed', undefined, 405);
+    await listCatalog({ storage, req, res, url });
+    return;
+  }
   if (!url.pathname.startsWith('/v2/'))
     throw new RegistryError('UNSUPPORTED', `no such endpoint ${url.pathname}`, undefined, 404);
   const rest = url.pathname.slice(4);
@@ -54,6 +59,35 @@ async function handle(storage: Storage, req: IncomingMessage, res: ServerRespons
     return;
   }
   throw new RegistryError('UNSUPPORTED', `no such endpoint ${url.pathname}`, undefined, 404);
+}
+
+/**
+ * The registry as a request listener over `storage`, for an HTTP or HTTPS server. `gate` runs
+ * first and may refuse the request by throwing a RegistryError (the cluster registry's push rule).
+ */
+export function registryListener(
+  storage: Storage,
+  gate?: (req: IncomingMessage) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    (async () => {
+      gate?.(req);
+      await handle(storage, req, res);
+    })().catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof RegistryError) {
+        sendError(res, e, req.method === 'HEAD');
+        return;
+      }
+      const body = JSON.stringify({
+        errors: [{ code: 'UNKNOWN', message: (e as Error)?.message ?? String(e) }],
+      });
+      send(res, 500, { 'Content-Type': 'application/json' }, body);
+    });
+  };
 }
 
 export interface RegistryOptions {
@@ -82,22 +116,7 @@ export interface RunningRegistry {
 export async function startRegistry(opts: RegistryOptions): Promise<RunningRegistry> {
   const storage = new Storage(opts.root);
   await storage.init();
-  const server = createServer((req, res) => {
-    handle(storage, req, res).catch((e: unknown) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (e instanceof RegistryError) {
-        sendError(res, e, req.method === 'HEAD');
-        return;
-      }
-      const body = JSON.stringify({
-        errors: [{ code: 'UNKNOWN', message: (e as Error)?.message ?? String(e) }],
-      });
-      send(res, 500, { 'Content-Type': 'application/json' }, body);
-    });
-  });
+  const server = createServer(registryListener(storage));
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -61,6 +61,18 @@ export class Storage {
     await rename(tmp, path);
   }
 
+  /** Every repository name, sorted: directories holding `_layers`, `_manifests` or `_tags`. */
+  async listRepositories(): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (parts: string[]): Promise<void> => {
+      const entries = await readdir(this.#repo(parts.join('/')), { withFileTypes: true }).catch(() => []);
+      if (parts.length && entries.some((e) => e.name.startsWith('_'))) out.push(parts.join('/'));
+      for (const e of entries) if (e.isDirectory() && !e.name.startsWith('_')) await walk([...parts, e.name]);
+    };
+    await walk([]);
+    return out.sort();
+  }
+
   async repoExists(name: string): Promise<boolean> {
     return (await stat(this.#repo(name)).catch(() => undefined))?.isDirectory() ?? false;
   }

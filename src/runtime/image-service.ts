@@ -9,7 +9,7 @@ import {
   type RemoveImageRequest,
 } from '../cri/index.ts';
 import type { ImageRecord, ImageStore } from './images.ts';
-import { pullImage } from './pull.ts';
+import { pullImage, type RegistryMirror } from './pull.ts';
 import { resolveUser } from './spec.ts';
 
 function toCri(store: ImageStore, img: ImageRecord): Image {
@@ -37,10 +37,12 @@ function toCri(store: ImageStore, img: ImageRecord): Image {
 export class SkiffImageService implements ImageService {
   readonly #store: ImageStore;
   readonly #inUse: () => Set<string>;
+  readonly #mirrors: RegistryMirror[];
 
-  constructor(store: ImageStore, inUse: () => Set<string>) {
+  constructor(store: ImageStore, inUse: () => Set<string>, mirrors: RegistryMirror[] = []) {
     this.#store = store;
     this.#inUse = inUse;
+    this.#mirrors = mirrors;
   }
 
   async listImages(req: ListImagesRequest) {
@@ -59,7 +61,7 @@ export class SkiffImageService implements ImageService {
   async pullImage(req: PullImageRequest) {
     const ref = req.image?.image;
     if (!ref) throw criInvalid('image must be given');
-    const img = await pullImage(this.#store, ref, { auth: req.auth });
+    const img = await pullImage(this.#store, ref, { auth: req.auth, mirrors: this.#mirrors });
     return { imageRef: img.id };
   }
 

@@ -16,6 +16,7 @@ import { serveCri, startStreamingServer } from '../cri/index.ts';
 import { SkiffImageService } from './image-service.ts';
 import { ImageStore } from './images.ts';
 import type { PodNetwork } from './network.ts';
+import type { RegistryMirror } from './pull.ts';
 import { SkiffRuntimeService } from './runtime-service.ts';
 import { streamingRuntime } from './streaming.ts';
 
@@ -27,6 +28,8 @@ export interface RuntimeOptions {
   /** the streaming server (Exec, Attach, PortForward URLs): 127.0.0.1 and a random port by default */
   streamingHost?: string;
   streamingPort?: number;
+  /** registries tried first for every pull (the cluster registry); see `PullOptions.mirrors` */
+  mirrors?: RegistryMirror[];
 }
 
 export interface RuntimeHandle {
@@ -43,7 +46,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
   fs.mkdirSync(opts.stateDir, { recursive: true });
   const images = new ImageStore(opts.root);
   const runtime = new SkiffRuntimeService({ stateDir: opts.stateDir, images, network: opts.network });
-  const image = new SkiffImageService(images, () => runtime.snapshotsInUse());
+  const image = new SkiffImageService(images, () => runtime.snapshotsInUse(), opts.mirrors);
   const streaming = await startStreamingServer(streamingRuntime(runtime), {
     host: opts.streamingHost,
     port: opts.streamingPort,
@@ -72,8 +75,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
 
 export { crictlMain } from './crictl.ts';
 export { type ImageRecord, ImageStore } from './images.ts';
+export { containerdMirrorConfig } from './mirrors.ts';
 export type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
-export { pullImage } from './pull.ts';
+export { type PullOptions, pullImage, type RegistryMirror } from './pull.ts';
 export { formatReference, parseReference } from './reference.ts';
-export { PAUSE_IMAGE, startTestContainerd, type TestContainerd } from './test-containerd.ts';
+export {
+  PAUSE_IMAGE,
+  startTestContainerd,
+  type TestContainerd,
+  type TestContainerdOptions,
+} from './test-containerd.ts';
 export { buildTestImage, TEST_IMAGE, type TestImage, type TestImageOptions } from './testimage.ts';

@@ -1,4 +1,5 @@
 import { type AuthConfig, CriError, criInvalid, GrpcStatus } from '../cri/index.ts';
+import { type FetchLike, mirrorRepository, tlsFetch } from '../registry/index.ts';
 import { type ImageRecord, type ImageStore, pickPlatform } from './images.ts';
 import { formatReference, parseReference } from './reference.ts';
 
@@ -13,6 +14,18 @@ export interface PullOptions {
   auth?: AuthConfig;
   /** hosts spoken to over plain HTTP; loopback hosts always are */
   insecureRegistries?: string[];
+  /**
+   * Registries to try first for every reference (the cluster registry): the image is looked up
+   * at `<url>/v2/<host>/<path>` (see src/registry/mirror.ts); any failure there falls through to
+   * the next mirror, then to the image's own registry.
+   */
+  mirrors?: RegistryMirror[];
+}
+
+/** A mirror of every registry: `https://host:port` and the CA that signed its certificate. */
+export interface RegistryMirror {
+  url: string;
+  caPem?: string;
 }
 
 function baseUrl(host: string, insecure: string[]): string {
@@ -32,7 +45,33 @@ export async function pullImage(
   opts: PullOptions = {},
 ): Promise<ImageRecord> {
   const r = parseReference(ref);
-  const base = baseUrl(r.host, opts.insecureRegistries ?? []);
+  const failures: string[] = [];
+  for (const m of opts.mirrors ?? []) {
+    try {
+      const doFetch = m.caPem ? tlsFetch({ ca: m.caPem }) : fetch;
+      const base = m.url.replace(/\/+$/, '');
+      return await pullFrom(store, ref, base, mirrorRepository(r.host, r.path), doFetch, {});
+    } catch (e) {
+      failures.push(`${m.url}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return await pullFrom(store, ref, baseUrl(r.host, opts.insecureRegistries ?? []), r.path, fetch, opts);
+  } catch (e) {
+    if (failures.length && e instanceof Error) e.message += ` (mirrors: ${failures.join('; ')})`;
+    throw e;
+  }
+}
+
+async function pullFrom(
+  store: ImageStore,
+  ref: string,
+  base: string,
+  repoPath: string,
+  fetch: FetchLike,
+  opts: PullOptions,
+): Promise<ImageRecord> {
+  const r = parseReference(ref);
   let token: string | undefined;
   const basic =
     opts.auth?.auth ||
@@ -68,7 +107,7 @@ export async function pullImage(
   };
   const fetchBlob = async (digest: string): Promise<void> => {
     if (store.content.has(digest)) return;
-    const res = await get(`${base}/v2/${r.path}/blobs/${digest}`);
+    const res = await get(`${base}/v2/${repoPath}/blobs/${digest}`);
     if (!res.ok || !res.body) throw new CriError(GrpcStatus.NOT_FOUND, `blob ${digest}: HTTP ${res.status}`);
     await store.content.write(digest, res.body as unknown as AsyncIterable<Uint8Array>);
   };
@@ -76,7 +115,7 @@ export async function pullImage(
     reference: string,
     expected?: string,
   ): Promise<{ digest: string; doc: any }> => {
-    const res = await get(`${base}/v2/${r.path}/manifests/${reference}`, MANIFEST_ACCEPT);
+    const res = await get(`${base}/v2/${repoPath}/manifests/${reference}`, MANIFEST_ACCEPT);
     if (res.status === 404) throw new CriError(GrpcStatus.NOT_FOUND, `image "${ref}" not found in ${r.host}`);
     if (!res.ok) throw new CriError(GrpcStatus.UNAVAILABLE, `manifest ${reference}: HTTP ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());

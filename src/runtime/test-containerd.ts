@@ -46,7 +46,12 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function startTestContainerd(): Promise<TestContainerd> {
+export interface TestContainerdOptions {
+  /** a `registry.config_path` directory of hosts.toml files (see `containerdMirrorConfig`) */
+  registryConfigDir?: string;
+}
+
+export async function startTestContainerd(opts: TestContainerdOptions = {}): Promise<TestContainerd> {
   if (!fs.existsSync('/usr/bin/containerd'))
     throw new Error('containerd is not installed (/usr/bin/containerd)');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-ctd-'));
@@ -114,7 +119,7 @@ disabled_plugins = [
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = ${q(cniDir)}
-`;
+${opts.registryConfigDir ? `  [plugins."io.containerd.grpc.v1.cri".registry]\n    config_path = ${q(opts.registryConfigDir)}\n` : ''}`;
   const configFile = path.join(dir, 'config.toml');
   fs.writeFileSync(configFile, config);
   const log = fs.openSync(logFile, 'a');
