@@ -14,10 +14,12 @@ import { daemonSetController } from './daemonset/index.ts';
 import { deploymentController } from './deployment/index.ts';
 import { jobController } from './job/index.ts';
 import { nodeLifecycleController } from './nodelifecycle/index.ts';
+import { podGCController } from './podgc/index.ts';
 import { replicaSetController } from './replicaset/index.ts';
 import type { Controller } from './runtime/controller.ts';
 import { type ControllerManagerOptions, runControllers } from './runtime/manager.ts';
 import { serviceAccountController } from './serviceaccount/index.ts';
+import { statefulSetController } from './statefulset/index.ts';
 
 export { nextTime, parseSchedule } from './cronjob/schedule.ts';
 export {
@@ -44,7 +46,9 @@ export function builtinControllers(): Record<string, Controller> {
     job: jobController,
     cronjob: cronJobController,
     daemonset: daemonSetController,
+    statefulset: statefulSetController,
     nodelifecycle: nodeLifecycleController,
+    podgc: podGCController,
   };
 }
 
