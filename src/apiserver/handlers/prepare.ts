@@ -89,7 +89,12 @@ export async function requireNamespace(ctx: Ctx, forCreate: boolean): Promise<vo
   if (!nsDef) return;
   const ns = ctx.info.namespace!;
   try {
-    const { obj } = await ctx.parts.objects.get(nsDef, undefined, ns);
+    // The cache as it is answers for a namespace that exists (as Kubernetes' lifecycle admission
+    // reads an informer); only a miss pays for a consistent read.
+    const hit = await ctx.parts.objects.getCachedJson(nsDef, undefined, ns, 'any');
+    const { obj } = hit
+      ? { obj: JSON.parse(hit.json) as KubeObject }
+      : await ctx.parts.objects.get(nsDef, undefined, ns);
     if (
       forCreate &&
       (obj.metadata?.deletionTimestamp || (obj.status as { phase?: string })?.phase === 'Terminating')
