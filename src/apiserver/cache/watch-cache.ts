@@ -171,11 +171,12 @@ export class WatchCache {
     return p;
   }
 
+  /** In pages small enough for etcd's 4 MiB gRPC message limit. */
   async #load(rc: ResourceCache, at: number): Promise<ResourceCache> {
     const items = [];
     let startKey: string | undefined;
     for (;;) {
-      const page = await this.backend.list(rc.prefix, { revision: at, limit: 10_000, startKey });
+      const page = await this.backend.list(rc.prefix, { revision: at, limit: 500, startKey });
       items.push(...page.items);
       if (!page.more || page.items.length === 0) break;
       startKey = `${page.items.at(-1)!.key}\u0000`;
