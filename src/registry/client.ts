@@ -244,6 +244,8 @@ export interface PushLayoutOptions {
   name: string;
   /** Which image of the layout: its `org.opencontainers.image.ref.name`; needed when it holds several. */
   ref?: string;
+  /** Which image of the layout, by its manifest's digest (instead of `ref`). */
+  digest?: string;
   /** The tag to push as; `ref`, else `latest`. */
   tag?: string;
   /** Upload blobs in chunks of this size instead of one request. */
@@ -282,9 +284,11 @@ async function readLayoutIndex(layout: string): Promise<ImageIndex> {
 export async function pushLayout(o: PushLayoutOptions): Promise<{ digest: string }> {
   const client = new RegistryClient(o.registry, o.tls);
   const index = await readLayoutIndex(o.layout);
-  const candidates = o.ref
-    ? index.manifests.filter((d) => d.annotations?.[REF_NAME] === o.ref)
-    : index.manifests;
+  const candidates = o.digest
+    ? index.manifests.filter((d) => d.digest === o.digest).slice(0, 1)
+    : o.ref
+      ? index.manifests.filter((d) => d.annotations?.[REF_NAME] === o.ref)
+      : index.manifests;
   if (candidates.length !== 1) {
     throw new RegistryError(
       'MANIFEST_UNKNOWN',

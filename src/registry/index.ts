@@ -1,3 +1,4 @@
+export { type ArchivedImage, type ImageLayout, openImageArchive } from './archive.ts';
 export type { BlobProgress, PullLayoutOptions, PushLayoutOptions } from './client.ts';
 export { pullLayout, pushLayout, RegistryClient } from './client.ts';
 export {
