@@ -137,6 +137,27 @@ test('skiff image import/ls into the cluster registry; runtimes pull through it 
     await ok.arrayBuffer();
   });
 
+  await t.test('skopeo copies into the cluster registry with the admin certificate', async () => {
+    const certDir = path.join(dir, 'skopeo-certs');
+    await fs.mkdir(certDir);
+    await fs.writeFile(path.join(certDir, 'ca.crt'), registry.caPem);
+    await fs.writeFile(path.join(certDir, 'client.cert'), pki.admin.cert);
+    await fs.writeFile(path.join(certDir, 'client.key'), pki.admin.key);
+    const dest = `docker://${new URL(registry.url).host}/skiff.local/skopeo:1`;
+    const r = await new Promise<{ code: number; out: string }>((resolve) =>
+      execFile(
+        'skopeo',
+        ['copy', '--dest-cert-dir', certDir, `oci:${img.ociDir}`, dest],
+        { timeout: 60_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr }),
+      ),
+    );
+    assert.equal(r.code, 0, r.out);
+    const anon = tlsFetch({ ca: registry.caPem });
+    const res = await anon(`${registry.url}/v2/skiff.local/skopeo/tags/list`);
+    assert.deepEqual(((await res.json()) as { tags: string[] }).tags, ['1']);
+  });
+
   await t.test('bad input: one line and a non-zero exit', async () => {
     const missing = await skiffImage(['import', path.join(dir, 'nope.tar')], env);
     assert.equal(missing.code, 1);
