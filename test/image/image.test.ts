@@ -14,7 +14,13 @@ import { ensurePki, startApiServer } from '../../src/apiserver/index.ts';
 import { generatePki } from '../../src/apiserver/pki/index.ts';
 import { RestClient } from '../../src/client/index.ts';
 import { criClient } from '../../src/cri/index.ts';
-import { publishRegistry, startClusterRegistry, tlsFetch } from '../../src/registry/index.ts';
+import {
+  publishRegistry,
+  pushLayout,
+  startClusterRegistry,
+  startRegistry,
+  tlsFetch,
+} from '../../src/registry/index.ts';
 import {
   buildTestImage,
   containerdMirrorConfig,
@@ -231,6 +237,12 @@ test('skiff image import/ls into the cluster registry; runtimes pull through it 
     await cri.removeContainer({ containerId });
     await cri.stopPodSandbox({ podSandboxId });
     await cri.removePodSandbox({ podSandboxId });
+    // an image the mirror lacks comes from its own registry
+    const origin = await startRegistry({ root: path.join(dir, 'origin') });
+    t.after(() => origin.close());
+    await pushLayout({ layout: img.ociDir, registry: origin.url, name: 'app', tag: 'v1' });
+    const fallback = `127.0.0.1:${origin.port}/app:v1`;
+    assert.equal((await cri.pullImage({ image: { image: fallback } })).imageRef, img.configDigest);
   });
 
   await t.test('containerd pulls through the mirror (hosts.toml, override_path)', async (t) => {
