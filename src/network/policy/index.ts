@@ -10,3 +10,4 @@ export {
   policyTypes,
   renderPolicy,
 } from './policy.ts';
+export { NETWORK_POLICIES, type NetworkPolicyOptions, runNetworkPolicy } from './run.ts';

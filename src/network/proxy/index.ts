@@ -10,3 +10,4 @@ export type { BackendEndpoint, ProxyModel, SyncStats } from './model.ts';
 export { nftApply, nftDeleteTable, nftListRuleset } from './nft.ts';
 export { NftProxier, type ProxierOptions } from './proxier.ts';
 export { endpointsFor, SERVICE_NAME_LABEL } from './render.ts';
+export { loadBalancerWriter, runServiceProxy, type ServiceProxyOptions } from './run.ts';

@@ -1,0 +1,104 @@
+/**
+ * NetworkPolicy driven by the API: informers on Pods, Namespaces and NetworkPolicies feed
+ * `NftPolicy.sync`, debounced (default 50 ms) so a change is in the kernel well within a second.
+ * If the API server does not serve networking.k8s.io/v1 NetworkPolicies, it logs that policies
+ * are not enforced and waits for `signal`.
+ *
+ *   await runNetworkPolicy({ client, nodeName: 'node-a', id: 'node-a' }, signal);
+ */
+import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
+import { isReason, type KubeObject } from '../../api/index.ts';
+import {
+  type GroupVersionResource,
+  listWatcherFor,
+  PODS,
+  type RestClient,
+  SharedInformer,
+} from '../../client/index.ts';
+import { NftPolicy, type PolicySyncStats } from './policy.ts';
+
+export const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
+export const NETWORK_POLICIES: GroupVersionResource = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  resource: 'networkpolicies',
+};
+
+export interface NetworkPolicyOptions {
+  client: RestClient;
+  /** Enforce for this node's pods. */
+  nodeName: string;
+  /** The nftables table suffix (`skiff-<id>-policy`). */
+  id: string;
+  debounceMs?: number;
+  onSync?: (stats: PolicySyncStats) => void;
+}
+
+/** Runs until `signal` aborts, then removes the policy table. */
+export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSignal): Promise<void> {
+  try {
+    await o.client.list(NETWORK_POLICIES, { limit: 1, signal });
+  } catch (e) {
+    if (signal.aborted) return;
+    if (!isReason(e, 'NotFound')) throw e;
+    console.warn('network policy: the API serves no networking.k8s.io/v1 networkpolicies; not enforced');
+    await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    return;
+  }
+  const policy = new NftPolicy({ id: o.id });
+  const pods = new SharedInformer<KubeObject>(listWatcherFor(o.client, PODS));
+  const namespaces = new SharedInformer<KubeObject>(listWatcherFor(o.client, NAMESPACES));
+  const policies = new SharedInformer<KubeObject>(listWatcherFor(o.client, NETWORK_POLICIES));
+  const all = [pods, namespaces, policies];
+  const debounce = o.debounceMs ?? 50;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const syncNow = async () => {
+    if (!all.every((i) => i.hasSynced())) return;
+    try {
+      o.onSync?.(
+        await policy.sync({
+          nodeName: o.nodeName,
+          pods: pods.store.list() as Pod[],
+          namespaces: namespaces.store.list() as Namespace[],
+          policies: policies.store.list() as NetworkPolicy[],
+        }),
+      );
+    } catch (e) {
+      if (signal.aborted) return;
+      console.error('network policy: sync failed, retrying:', e);
+      timer = setTimeout(kick, 1000);
+    }
+  };
+  const kick = () => {
+    if (signal.aborted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = syncNow().finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+    }, debounce);
+  };
+  for (const inf of all) inf.addEventHandler({ add: kick, update: kick, delete: kick });
+  // An empty cluster sends no events: sync once everything has listed.
+  void Promise.all(all.map((i) => i.waitForSync(signal))).then(kick, () => {});
+  try {
+    await Promise.allSettled(all.map((i) => i.start(signal)));
+  } finally {
+    if (timer) clearTimeout(timer);
+    await running;
+    await policy.close().catch((e) => console.error('network policy: cleanup failed:', e));
+  }
+}
