@@ -22,7 +22,7 @@ import { startDnsServer } from './server.ts';
 export const DNS_SERVICE_IP = '10.43.0.10';
 export const DNS_NAMESPACE = 'kube-system';
 export const DNS_SERVICE_NAME = 'kube-dns';
-const NODE_DNS_MANAGER = 'skiff.dev/node-dns';
+const NODE_DNS_MANAGER = 'skiff-node-dns';
 
 const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
 const ENDPOINT_SLICES: GroupVersionResource = {
