@@ -17,7 +17,7 @@ import type { ObjectGetter } from './env.ts';
 import { POD_UID } from './labels.ts';
 import { defaultHostIP, type NodeFacts, registerNode, renewLease, updateNodeStatus } from './node.ts';
 import { cleanupOrphan, PodWorker, type WorkerEnv } from './pod-worker.ts';
-import { type KubeletServer, serveKubelet } from './server.ts';
+import { type KubeletAuth, type KubeletServer, serveKubelet } from './server.ts';
 
 type Json = Record<string, any>;
 
@@ -39,7 +39,10 @@ export interface AgentOptions {
   /** kubelet server address and port (default 127.0.0.1:10250; 0 picks one) */
   address?: string;
   port?: number;
+  /** serve HTTPS; `ca` verifies client certificates (the API server's) */
   tls?: { cert: string; key: string; ca?: string };
+  /** require a bearer token or a `tls.ca`-signed client certificate on the kubelet server */
+  auth?: KubeletAuth;
   /** cluster DNS servers for ClusterFirst pods (none: pods get the host's resolv.conf) */
   clusterDNS?: string[];
   clusterDomain?: string;
@@ -96,6 +99,7 @@ export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Prom
       host: opts.address,
       port: opts.port,
       tls: opts.tls,
+      auth: opts.auth,
       getPod: (ns, name) => pods.store.get(`${ns}/${name}`) as Json | undefined,
       listPods: () => pods.store.list() as Json[],
     });

@@ -4,6 +4,7 @@
  *
  *   const agent = await startAgent({ kubeconfig, nodeName, criEndpoint, dataDir, podCIDR }, signal);
  *   // agent.server.url: GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines...
+ *   //   WebSocket /exec/{ns}/{pod}/{container}?command=..  /attach/..  /portForward/{ns}/{pod}?port=N
  *   await agent.close();
  */
 export { type Agent, type AgentOptions, startAgent } from './agent.ts';
@@ -11,4 +12,4 @@ export { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.ts';
 export { decodeCriLog, type LogOptions, streamLog } from './logs.ts';
 export { KUBELET_VERSION, nodeStatus } from './node.ts';
 export { parseQuantity } from './resources.ts';
-export { type KubeletServer, type KubeletServerOptions, serveKubelet } from './server.ts';
+export { type KubeletAuth, type KubeletServer, type KubeletServerOptions, serveKubelet } from './server.ts';

@@ -7,15 +7,32 @@
  *        &sinceSeconds=N&sinceTime=RFC3339&timestamps=true&limitBytes=N
  *                                                  → the container's log as text/plain
  *
+ *   GET /exec/{namespace}/{pod}/{container}?command=..&stdin=1&stdout=1&stderr=1&tty=1
+ *   GET /attach/{namespace}/{pod}/{container}?stdin=1&stdout=1&stderr=1&tty=1
+ *   GET /portForward/{namespace}/{pod}?port=N&port=M
+ *                                                  → WebSocket upgrades proxied to the runtime's
+ *                                                    streaming server (see streaming.ts for the
+ *                                                    sub-protocols and framing)
+ *
  * Errors are Kubernetes `Status` objects (404 for an unknown pod or container, 400 for a
- * malformed query).
+ * malformed query, 401 when authentication is required and missing).
+ *
+ * Authentication (`auth`): when set, every path but /healthz needs either
+ * `Authorization: Bearer <one of auth.tokens>` or a client certificate signed by `tls.ca`
+ * (TLS only), optionally restricted to the common names in `auth.clientNames` (e.g.
+ * `kube-apiserver-kubelet-client`). Without `auth` anyone who can reach the address is trusted,
+ * which is why the default address is 127.0.0.1.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { WebSocket } from 'ws';
 import type { CriClient } from '../cri/index.ts';
 import { CONTAINER_NAME, POD_UID } from './labels.ts';
 import { type LogOptions, streamLog } from './logs.ts';
+import { proxyStream, runtimeStreamUrl, StreamError, streamingWebSocketServer } from './streaming.ts';
 
 type Json = Record<string, any>;
 
@@ -28,8 +45,32 @@ export interface KubeletServerOptions {
   host?: string;
   /** 0 picks a free port (default 10250) */
   port?: number;
-  /** serve HTTPS with this certificate and key (PEM) */
+  /** serve HTTPS with this certificate and key (PEM); `ca` verifies client certificates */
   tls?: { cert: string; key: string; ca?: string };
+  /** require authentication (see above) */
+  auth?: KubeletAuth;
+}
+
+/** Who may use the kubelet server: bearer tokens, or client certificates signed by `tls.ca`. */
+export interface KubeletAuth {
+  tokens?: string[];
+  /** accept only client certificates with these subject common names (default: any `tls.ca` signed) */
+  clientNames?: string[];
+}
+
+/** Whether the request carries an accepted token or client certificate. */
+function authenticated(o: KubeletServerOptions, req: http.IncomingMessage): boolean {
+  const auth = o.auth;
+  if (!auth) return true;
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (m && (auth.tokens ?? []).includes(m[1])) return true;
+  const sock = req.socket as TLSSocket;
+  if (o.tls?.ca && sock.encrypted && sock.authorized) {
+    const cn = sock.getPeerCertificate()?.subject?.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    return !auth.clientNames || (!!name && auth.clientNames.includes(name));
+  }
+  return false;
 }
 
 export interface KubeletServer {
@@ -38,18 +79,29 @@ export interface KubeletServer {
   close(): Promise<void>;
 }
 
+function statusBody(code: number, reason: string, message: string): string {
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  });
+}
+
 function status(res: http.ServerResponse, code: number, reason: string, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(
-    JSON.stringify({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message,
-      reason,
-      code,
-    }),
+  res.end(statusBody(code, reason, message));
+}
+
+/** An HTTP error on a socket that asked for an upgrade. */
+function refuseUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = statusBody(code, reason, message);
+  socket.end(
+    `HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 
@@ -60,6 +112,8 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: must be a non-negative integer`);
   return n;
 }
+
+const STREAM_VERBS = new Set(['exec', 'attach', 'portForward']);
 
 const truthy = (v: string | null) => v !== null && v !== 'false' && v !== '0';
 
@@ -140,6 +194,10 @@ export async function serveKubelet(o: KubeletServerOptions): Promise<KubeletServ
         if (!res.headersSent) status(res, 500, 'InternalError', (e as Error).message);
         else res.end();
       });
+    if (url.pathname !== '/healthz' && !authenticated(o, req))
+      return status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (STREAM_VERBS.has(parts[0]))
+      return status(res, 400, 'BadRequest', `${parts[0]} needs a WebSocket upgrade`);
     if (req.method !== 'GET') return status(res, 405, 'MethodNotAllowed', `${req.method} is not supported`);
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -156,8 +214,37 @@ export async function serveKubelet(o: KubeletServerOptions): Promise<KubeletServ
     status(res, 404, 'NotFound', `the server could not find the requested resource`);
   };
   const server = o.tls
-    ? https.createServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca }, handler)
+    ? https.createServer(
+        {
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ca: o.tls.ca,
+          // ask for a client certificate; an unsigned one is refused by `authenticated`, not TLS
+          requestCert: !!o.tls.ca,
+          rejectUnauthorized: false,
+        },
+        handler,
+      )
     : http.createServer(handler);
+  const wss = streamingWebSocketServer();
+  const sockets = new Set<WebSocket>();
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {});
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (!authenticated(o, req)) return refuseUpgrade(socket, 401, 'Unauthorized', 'Unauthorized');
+    if (!STREAM_VERBS.has(parts[0]))
+      return refuseUpgrade(socket, 404, 'NotFound', 'the server could not find the requested resource');
+    void (async () => {
+      try {
+        const target = await runtimeStreamUrl(o, parts[0], parts.slice(1), url.searchParams, req.headers);
+        await proxyStream(wss, req, socket, head, target, sockets);
+      } catch (e) {
+        if (e instanceof StreamError) refuseUpgrade(socket, e.code, e.reason, e.message);
+        else refuseUpgrade(socket, 500, 'InternalError', (e as Error).message);
+      }
+    })();
+  });
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -170,6 +257,8 @@ export async function serveKubelet(o: KubeletServerOptions): Promise<KubeletServ
     url: `${o.tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const ws of sockets) ws.terminate();
+        wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
