@@ -2,16 +2,25 @@
  * `skiff server`: the control plane in one process.
  *
  *   skiff server [--data-dir DIR] [--port N] [--bind ADDRESS] [--store sqlite|etcd|memory]
- *                [--etcd-endpoints URLS] [--disable-agent]
+ *                [--etcd-endpoints URLS] [--disable-agent] [--hollow-nodes N] [--node-name NAME]
+ *                [--pod-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
+ *                [--kubelet-port N] [--registry-port N]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinRegistry } from '../api/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
-import { patchEngine, type RunningServer, startApiServer } from '../apiserver/index.ts';
+import { ensurePki, patchEngine, type RunningServer, startApiServer } from '../apiserver/index.ts';
+import { RestClient } from '../client/index.ts';
+import { runEndpointControllers } from '../controllers/endpointslice/index.ts';
 import { runGarbageCollector } from '../controllers/garbage-collector/index.ts';
+import { startControllerManager } from '../controllers/index.ts';
 import { runNamespaceController } from '../controllers/namespace/index.ts';
-import { openBackend } from '../store/index.ts';
+import { startHollowNodes } from '../hollow/index.ts';
+import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
+import { startScheduler } from '../scheduler/index.ts';
+import { Compactor, openBackend } from '../store/index.ts';
+import { type RunningNode, startNode } from './node.ts';
 
 export interface ServerFlags {
   dataDir: string;
@@ -20,9 +29,27 @@ export interface ServerFlags {
   store: 'sqlite' | 'etcd' | 'memory';
   etcdEndpoints: string;
   disableAgent: boolean;
+  /** Simulated nodes (kwok-like) for scale tests and benchmarks. */
+  hollowNodes: number;
+  nodeName?: string;
+  podCIDR: string;
+  cniBridge: string;
+  /** An external CRI endpoint for the agent (e.g. containerd); default Skiff's own runtime. */
+  containerRuntimeEndpoint?: string;
+  kubeletPort: number;
+  /** Port of the cluster's OCI registry (0: any free port). */
+  registryPort: number;
 }
 
 export class UsageError extends Error {}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function portFlag(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name}: not a port number: ${v}`);
+  return n;
+}
 
 export function parseServerFlags(args: string[]): ServerFlags {
   let values: Record<string, string | boolean | undefined>;
@@ -38,24 +65,43 @@ export function parseServerFlags(args: string[]): ServerFlags {
         store: { type: 'string', default: 'sqlite' },
         'etcd-endpoints': { type: 'string', default: 'http://127.0.0.1:2379' },
         'disable-agent': { type: 'boolean', default: false },
+        'hollow-nodes': { type: 'string', default: '0' },
+        'node-name': { type: 'string' },
+        'pod-cidr': { type: 'string', default: '10.42.0.0/24' },
+        'cni-bridge': { type: 'string', default: 'skiff0' },
+        'container-runtime-endpoint': { type: 'string' },
+        'kubelet-port': { type: 'string', default: '10250' },
+        'registry-port': { type: 'string', default: '0' },
       },
     }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port: not a port number: ${values.port}`);
   const store = values.store as string;
   if (!['sqlite', 'etcd', 'memory'].includes(store))
     throw new UsageError(`--store: expected sqlite, etcd or memory, got ${store}`);
+  const hollow = Number(values['hollow-nodes']);
+  if (!Number.isInteger(hollow) || hollow < 0)
+    throw new UsageError(`--hollow-nodes: not a count: ${values['hollow-nodes']}`);
+  const podCIDR = values['pod-cidr'] as string;
+  if (!CIDR.test(podCIDR)) throw new UsageError(`--pod-cidr: not an IPv4 CIDR: ${podCIDR}`);
+  const bridge = values['cni-bridge'] as string;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
+    throw new UsageError(`--cni-bridge: not a Linux interface name (1-15 characters): ${bridge}`);
   return {
     dataDir: values['data-dir'] as string,
-    port,
+    port: portFlag('port', values.port as string),
     bind: values.bind as string,
     store: store as ServerFlags['store'],
     etcdEndpoints: values['etcd-endpoints'] as string,
     disableAgent: values['disable-agent'] as boolean,
+    hollowNodes: hollow,
+    nodeName: values['node-name'] as string | undefined,
+    podCIDR,
+    cniBridge: bridge,
+    containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
+    kubeletPort: portFlag('kubelet-port', values['kubelet-port'] as string),
+    registryPort: portFlag('registry-port', values['registry-port'] as string),
   };
 }
 
@@ -66,20 +112,50 @@ export function storeUrl(f: Pick<ServerFlags, 'store' | 'dataDir' | 'etcdEndpoin
   return `sqlite://${join(f.dataDir, 'state.db')}`;
 }
 
+export interface BootedServer extends RunningServer {
+  node?: RunningNode;
+  registryUrl: string;
+}
+
+/** Defaults for everything but the data dir and port (tests and benchmarks). */
+export function serverFlags(o: Partial<ServerFlags> & Pick<ServerFlags, 'dataDir'>): ServerFlags {
+  return { ...parseServerFlags([]), ...o };
+}
+
 /**
- * Boot, in order: the store, the resource registry, the API server (PKI, default namespaces,
- * HTTPS), the in-process controllers (garbage collector, namespace lifecycle). The scheduler,
- * the workload controllers and the node agent join here as they are written.
+ * Boot, in order, like a checklist:
+ *   1. store (and its compactor)       5. workload controllers, EndpointSlice controllers
+ *   2. the kinds served                 6. scheduler
+ *   3. API server (PKI, namespaces)     7. cluster OCI registry
+ *   4. admin client                     8. node (runtime + CNI + agent), hollow nodes
+ * Everything stops in reverse order on `close()`. Containers outlive the server (see `skiff killall`).
  */
 export async function boot(
   flags: ServerFlags,
   extra: { registry?: ResourceRegistry } = {},
-): Promise<RunningServer> {
-  const backend = await openBackend(storeUrl(flags)); // 1. store
+): Promise<BootedServer> {
+  const stopping = new AbortController();
+  const signal = stopping.signal;
+  const closers: (() => Promise<void>)[] = [];
+  const daemons: Promise<void>[] = [];
+  const daemon = (name: string, p: Promise<void>) =>
+    daemons.push(
+      p.catch((e) => {
+        if (!signal.aborted) process.stderr.write(`skiff: ${name} stopped: ${(e as Error).message}\n`);
+      }),
+    );
+  const close = async () => {
+    stopping.abort();
+    for (const c of closers.reverse()) await c().catch(() => {});
+    await Promise.all(daemons);
+  };
   try {
-    const registry = extra.registry ?? builtinRegistry(); // 2. the kinds served
+    const backend = await openBackend(storeUrl(flags)); // 1
+    closers.push(() => backend.close());
+    daemon('compactor', new Compactor(backend).start(signal));
+    const registry = extra.registry ?? builtinRegistry(); // 2
     const server = await startApiServer({
-      // 3. API server, 4. controllers
+      // 3
       dataDir: flags.dataDir,
       port: flags.port,
       bind: flags.bind,
@@ -88,16 +164,49 @@ export async function boot(
       patch: patchEngine,
       controllers: [runGarbageCollector, runNamespaceController],
     });
-    // 5. node agent: not written yet; --disable-agent is accepted and is what happens either way.
-    return {
-      ...server,
-      async close() {
-        await server.close();
-        await backend.close();
-      },
-    };
+    closers.push(() => server.close());
+    const client = await RestClient.fromKubeconfig(server.kubeconfigPath); // 4
+    closers.push(async () => client.close());
+    daemon('controller manager', startControllerManager({ client }, signal)); // 5
+    daemon('endpoint controllers', runEndpointControllers(client, signal));
+    daemon('scheduler', startScheduler({ client }, signal)); // 6
+    const pki = await ensurePki(flags.dataDir); // 7
+    const images = await startClusterRegistry({
+      dataDir: flags.dataDir,
+      pki,
+      host: flags.bind === '0.0.0.0' ? '127.0.0.1' : flags.bind,
+      port: flags.registryPort,
+    });
+    closers.push(() => images.close());
+    await publishRegistry(client, { url: images.url, caPem: images.caPem });
+    let node: RunningNode | undefined;
+    if (!flags.disableAgent) {
+      // 8
+      node = await startNode(
+        {
+          client,
+          dataDir: flags.dataDir,
+          nodeName: flags.nodeName,
+          podCIDR: flags.podCIDR,
+          bridge: flags.cniBridge,
+          criEndpoint: flags.containerRuntimeEndpoint,
+          mirrors: [{ url: images.url, caPem: images.caPem }],
+          kubeletPort: flags.kubeletPort,
+        },
+        signal,
+      );
+      closers.push(() => node!.close());
+    }
+    if (flags.hollowNodes > 0) {
+      const hollow = await startHollowNodes(
+        { client, count: flags.hollowNodes, namePrefix: 'hollow-node-' },
+        signal,
+      );
+      await hollow.ready;
+    }
+    return { ...server, node, registryUrl: images.url, close };
   } catch (e) {
-    await backend.close();
+    await close();
     throw e;
   }
 }
@@ -113,13 +222,21 @@ export async function serverCommand(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const server = await boot(flags);
-  if (!flags.disableAgent)
-    process.stdout.write('note: the node agent is not part of Skiff yet; running the control plane only\n');
+  let server: BootedServer;
+  try {
+    server = await boot(flags);
+  } catch (e) {
+    process.stderr.write(`skiff server: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const node = server.node
+    ? `node ${server.node.nodeName} (CRI ${server.node.criEndpoint}, pod CIDR ${flags.podCIDR})`
+    : 'no node agent (--disable-agent)';
   process.stdout.write(
     `skiff: API server listening on ${server.url} (store: ${flags.store})\n` +
+      `skiff: ${node}; cluster registry ${server.registryUrl}\n` +
       `admin kubeconfig: ${server.kubeconfigPath}\n` +
-      `  export KUBECONFIG=${server.kubeconfigPath}\n  kubectl get namespaces\n`,
+      `  export KUBECONFIG=${server.kubeconfigPath}\n  kubectl get nodes\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

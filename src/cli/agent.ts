@@ -1,0 +1,72 @@
+/**
+ * `skiff agent`: a node that joins a running server.
+ *
+ *   skiff agent --server https://10.0.0.1:6443 --token T [--data-dir DIR] [--node-name NAME]
+ *               [--pod-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
+ *   skiff agent --kubeconfig FILE ...
+ */
+import { parseArgs } from 'node:util';
+import { RestClient } from '../client/index.ts';
+import { startNode } from './node.ts';
+
+export async function agentCommand(args: string[]): Promise<number> {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        server: { type: 'string' },
+        token: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'data-dir': { type: 'string', default: '/var/lib/skiff-agent' },
+        'node-name': { type: 'string' },
+        'pod-cidr': { type: 'string', default: '10.42.1.0/24' },
+        'cni-bridge': { type: 'string', default: 'skiff0' },
+        'container-runtime-endpoint': { type: 'string' },
+        'kubelet-port': { type: 'string', default: '10250' },
+      },
+    }) as { values: Record<string, string | undefined> });
+  } catch (e) {
+    process.stderr.write(`skiff agent: ${(e as Error).message}\n`);
+    return 2;
+  }
+  let client: RestClient;
+  if (values.kubeconfig) client = await RestClient.fromKubeconfig(values.kubeconfig);
+  else if (values.server && values.token)
+    // The token authenticates the node; the server's CA is not pinned yet (TODO: a CA hash in the token).
+    client = new RestClient({ server: values.server, token: values.token, insecureSkipTLSVerify: true });
+  else {
+    process.stderr.write('skiff agent: give --server URL and --token T, or --kubeconfig FILE\n');
+    return 2;
+  }
+  const stop = new AbortController();
+  let node: Awaited<ReturnType<typeof startNode>>;
+  try {
+    node = await startNode(
+      {
+        client,
+        dataDir: values['data-dir']!,
+        nodeName: values['node-name'],
+        podCIDR: values['pod-cidr']!,
+        bridge: values['cni-bridge']!,
+        criEndpoint: values['container-runtime-endpoint'],
+        kubeletPort: Number(values['kubelet-port']),
+      },
+      stop.signal,
+    );
+  } catch (e) {
+    process.stderr.write(`skiff agent: ${(e as Error).message}\n`);
+    client.close();
+    return 1;
+  }
+  process.stdout.write(`skiff agent: node ${node.nodeName} joined ${values.server ?? values.kubeconfig}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  stop.abort();
+  await node.close();
+  client.close();
+  return 0;
+}
