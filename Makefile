@@ -5,7 +5,7 @@ TESTS ?= src/**/*.test.ts test/**/*.test.ts
 # Tests spawn servers and wait on I/O far more than they compute: 4 files at once suits 2 cores.
 CONCURRENCY ?= 4
 
-.PHONY: up test check setup unit bench-api
+.PHONY: up test check setup unit bench-api bench-store bench-scheduler bench-scheduler-cycle bench-network bench-pod-startup
 
 setup:
 	@bash scripts/setup.sh
@@ -23,5 +23,21 @@ test: setup check
 unit: setup
 	$(NODE) --test $(foreach t,$(TESTS),'$(t)')
 
+# Benchmarks: one command each, printing numbers and ratios against a peer or limit measured in the same run.
 bench-api: setup
 	$(NODE) bench/api.ts
+
+bench-store: setup
+	$(NODE) bench/store.ts
+
+bench-scheduler: setup
+	$(NODE) bench/scheduler.ts
+
+bench-scheduler-cycle: setup
+	$(NODE) bench/scheduler-cycle.ts
+
+bench-network: setup
+	$(NODE) bench/network.ts
+
+bench-pod-startup: setup
+	$(NODE) bench/pod-startup.ts
