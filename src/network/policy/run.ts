@@ -57,7 +57,10 @@ export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSig
   let again = false;
 
   const syncNow = async () => {
-    if (!all.every((i) => i.hasSynced())) return;
+    if (!all.every((i) => i.hasSynced())) {
+      timer = setTimeout(kick, 100); // not listed yet: look again shortly
+      return;
+    }
     try {
       o.onSync?.(
         await policy.sync({

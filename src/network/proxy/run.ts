@@ -84,7 +84,10 @@ export async function runServiceProxy(o: ServiceProxyOptions, signal: AbortSigna
   let again = false;
 
   const syncNow = async () => {
-    if (!services.hasSynced() || !slices.hasSynced()) return;
+    if (!services.hasSynced() || !slices.hasSynced()) {
+      timer = setTimeout(kick, 100); // not listed yet: look again shortly
+      return;
+    }
     try {
       const stats = await proxier.sync({
         nodeName: o.nodeName,
