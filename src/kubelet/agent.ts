@@ -14,6 +14,7 @@ import { isReason } from '../api/errors.ts';
 import { listWatcherFor, PODS, RestClient, SharedInformer } from '../client/index.ts';
 import { type CriClient, criClient } from '../cri/index.ts';
 import type { ObjectGetter } from './env.ts';
+import { eventRecorder } from './events.ts';
 import { POD_UID } from './labels.ts';
 import { defaultHostIP, type NodeFacts, registerNode, renewLease, updateNodeStatus } from './node.ts';
 import { cleanupOrphan, PodWorker, type WorkerEnv } from './pod-worker.ts';
@@ -46,6 +47,8 @@ export interface AgentOptions {
   /** cluster DNS servers for ClusterFirst pods (none: pods get the host's resolv.conf) */
   clusterDNS?: string[];
   clusterDomain?: string;
+  /** the resolv.conf pods with dnsPolicy Default get (kubelet's --resolv-conf); default /etc/resolv.conf */
+  resolvConf?: string;
   maxPods?: number;
   labels?: Record<string, string>;
   /** Lease renewal and node status period; default 10 s */
@@ -161,6 +164,11 @@ export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Prom
         throw e;
       }
     };
+    const events = eventRecorder(client, opts.nodeName, {
+      onError: (e) => {
+        if (!abort.signal.aborted) log(`event: ${(e as Error).message}`);
+      },
+    });
     const env: WorkerEnv = {
       cri,
       client,
@@ -171,8 +179,10 @@ export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Prom
       runtimeScheme: version.runtimeName || 'cri',
       node: { cpu: facts.cpu, memory: facts.memoryBytes },
       get,
+      events,
       clusterDNS: opts.clusterDNS ?? [],
       clusterDomain: opts.clusterDomain ?? 'cluster.local',
+      hostResolvConf: opts.resolvConf ? fs.readFileSync(opts.resolvConf, 'utf8') : undefined,
       backoffBaseMs: opts.backoffBaseMs ?? 10_000,
       backoffMaxMs: opts.backoffMaxMs ?? 300_000,
       backoffResetMs: opts.backoffResetMs ?? 600_000,

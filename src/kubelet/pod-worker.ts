@@ -22,7 +22,9 @@ import type {
   PodSandboxConfig,
 } from '../cri/index.ts';
 import { isNotFound } from '../cri/index.ts';
+import { sandboxDnsConfig } from './dns.ts';
 import { ConfigError, containerEnv, expand, type ObjectGetter } from './env.ts';
+import { containerFieldPath, type EventRecorder, type EventType } from './events.ts';
 import {
   CONTAINER_KIND,
   CONTAINER_NAME,
@@ -50,8 +52,11 @@ export interface WorkerEnv {
   runtimeScheme: string;
   node: { cpu: number; memory: number };
   get: ObjectGetter;
+  events: EventRecorder;
   clusterDNS: string[];
   clusterDomain: string;
+  /** the host's resolv.conf text, for dnsPolicy Default (undefined: read /etc/resolv.conf) */
+  hostResolvConf?: string;
   backoffBaseMs: number;
   backoffMaxMs: number;
   backoffResetMs: number;
@@ -150,6 +155,11 @@ export class PodWorker {
     for (const p of this.#probes.values()) this.#stopProbes(p);
     this.#probes.clear();
     this.#resolveDone();
+  }
+
+  #event(type: EventType, reason: string, message: string, container?: string): void {
+    const fieldPath = container ? containerFieldPath(this.pod, container) : undefined;
+    this.#env.events.record(this.pod, type, reason, message, fieldPath);
   }
 
   #key(): string {
@@ -269,6 +279,12 @@ export class PodWorker {
               this.#env.log(
                 `pod ${this.#key()}: container ${v.spec.name} failed liveness probe, will be restarted`,
               );
+              this.#event(
+                'Normal',
+                'Killing',
+                `Container ${v.spec.name} failed liveness probe, will be restarted`,
+                v.spec.name,
+              );
               this.#stopProbes(p);
               this.#probes.delete(v.spec.name);
               this.#livenessKilled.add(latest.id);
@@ -367,28 +383,11 @@ export class PodWorker {
     const pod = this.pod;
     const spec = pod.spec;
     const ns = pod.metadata.namespace;
-    let dnsConfig: PodSandboxConfig['dnsConfig'];
-    const policy = spec.dnsPolicy ?? 'ClusterFirst';
-    const clusterFirst =
-      (policy === 'ClusterFirst' && !spec.hostNetwork) || policy === 'ClusterFirstWithHostNet';
-    if (clusterFirst && this.#env.clusterDNS.length) {
-      const d = this.#env.clusterDomain;
-      dnsConfig = {
-        servers: [...this.#env.clusterDNS],
-        searches: [`${ns}.svc.${d}`, `svc.${d}`, d],
-        options: ['ndots:5'],
-      };
-    }
-    if (policy === 'None') dnsConfig = { servers: [], searches: [], options: [] };
-    if (spec.dnsConfig) {
-      dnsConfig ??= { servers: [], searches: [], options: [] };
-      dnsConfig.servers = [...(dnsConfig.servers ?? []), ...(spec.dnsConfig.nameservers ?? [])];
-      dnsConfig.searches = [...(dnsConfig.searches ?? []), ...(spec.dnsConfig.searches ?? [])];
-      dnsConfig.options = [
-        ...(dnsConfig.options ?? []),
-        ...(spec.dnsConfig.options ?? []).map((o: Json) => (o.value ? `${o.name}:${o.value}` : o.name)),
-      ];
-    }
+    const dnsConfig = sandboxDnsConfig(pod, {
+      clusterDNS: this.#env.clusterDNS,
+      clusterDomain: this.#env.clusterDomain,
+      hostResolvConf: this.#env.hostResolvConf,
+    });
     const portMappings = [];
     for (const c of spec.containers)
       for (const p of c.ports ?? [])
@@ -447,31 +446,43 @@ export class PodWorker {
     const present = async () => (await cri.imageStatus({ image: { image } })).image;
     if (policy === 'Never') {
       const img = await present();
-      if (!img)
-        throw new ImageError(
-          'ErrImageNeverPull',
-          `Container image "${image}" is not present with pull policy of Never`,
-        );
+      if (!img) {
+        const msg = `Container image "${image}" is not present with pull policy of Never`;
+        this.#event('Warning', 'ErrImageNeverPull', msg, c.name);
+        throw new ImageError('ErrImageNeverPull', msg);
+      }
       return img.id;
     }
     if (policy === 'IfNotPresent') {
       const img = await present();
-      if (img) return img.id;
+      if (img) {
+        this.#event('Normal', 'Pulled', `Container image "${image}" already present on machine`, c.name);
+        return img.id;
+      }
     }
     const b = this.#imageBackoff.get(c.name);
     if (b && Date.now() < b.until) {
       this.#later(b.until - Date.now());
+      this.#event('Normal', 'BackOff', `Back-off pulling image "${image}"`, c.name);
+      this.#event('Warning', 'Failed', 'Error: ImagePullBackOff', c.name);
       throw new ImageError('ImagePullBackOff', `Back-off pulling image "${image}"`);
     }
+    this.#event('Normal', 'Pulling', `Pulling image "${image}"`, c.name);
+    const started = Date.now();
     try {
       const r = await cri.pullImage({ image: { image } });
       this.#imageBackoff.delete(c.name);
+      const took = `${((Date.now() - started) / 1000).toFixed(3)}s`;
+      this.#event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${took}`, c.name);
       return r.imageRef;
     } catch (e) {
       const next = b ? Math.min(b.next * 2, this.#env.backoffMaxMs) : this.#env.backoffBaseMs;
       this.#imageBackoff.set(c.name, { next, until: Date.now() + (b?.next ?? this.#env.backoffBaseMs) });
       this.#later(b?.next ?? this.#env.backoffBaseMs);
-      throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${(e as Error).message}`);
+      const msg = `Failed to pull image "${image}": ${(e as Error).message}`;
+      this.#event('Warning', 'Failed', msg, c.name);
+      this.#event('Warning', 'Failed', 'Error: ErrImagePull', c.name);
+      throw new ImageError('ErrImagePull', msg);
     }
   }
 
@@ -564,6 +575,7 @@ export class PodWorker {
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       this.#waiting.set(c.name, { reason: 'CreateContainerConfigError', message: e.message });
+      this.#event('Warning', 'Failed', `Error: ${e.message}`, c.name);
       v.waiting = this.#waiting.get(c.name);
       this.#later(2000);
       return;
@@ -574,13 +586,16 @@ export class PodWorker {
       ({ containerId } = await cri.createContainer({ podSandboxId: sandboxId, config, sandboxConfig }));
     } catch (e) {
       this.#waiting.set(c.name, { reason: 'CreateContainerError', message: (e as Error).message });
+      this.#event('Warning', 'Failed', `Error: ${(e as Error).message}`, c.name);
       v.waiting = this.#waiting.get(c.name);
       this.#later(2000);
       return;
     }
+    this.#event('Normal', 'Created', `Created container: ${c.name}`, c.name);
     try {
       await cri.startContainer({ containerId });
     } catch (e) {
+      this.#event('Warning', 'Failed', `Error: ${(e as Error).message}`, c.name);
       await cri.removeContainer({ containerId }).catch(() => {});
       this.#waiting.set(c.name, { reason: 'RunContainerError', message: (e as Error).message });
       v.waiting = this.#waiting.get(c.name);
@@ -589,11 +604,14 @@ export class PodWorker {
     }
     this.#waiting.delete(c.name);
     v.waiting = undefined;
+    this.#event('Normal', 'Started', `Started container ${c.name}`, c.name);
     const post = c.lifecycle?.postStart;
     if (post) {
       const ok = await this.#hook(post, containerId, c, podIPs[0] ?? '', 30);
       if (!ok) {
         this.#env.log(`pod ${this.#key()}: postStart hook of ${c.name} failed; killing the container`);
+        this.#event('Warning', 'FailedPostStartHook', `PostStartHook failed`, c.name);
+        this.#event('Normal', 'Killing', 'FailedPostStartHook', c.name);
         await cri.stopContainer({ containerId, timeout: 0 }).catch(() => {});
       }
     }
@@ -622,6 +640,12 @@ export class PodWorker {
       };
       this.#waiting.set(name, w);
       v.waiting = w;
+      this.#event(
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${name} in pod ${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`,
+        name,
+      );
       this.#later(until - now + 10);
       return;
     }
@@ -648,6 +672,11 @@ export class PodWorker {
     if (c.livenessProbe) p.liveness = new ProbeWorker('liveness', c.livenessProbe, target, onChange, started);
     if (c.readinessProbe)
       p.readiness = new ProbeWorker('readiness', c.readinessProbe, target, onChange, started);
+    const name = { startup: 'Startup', liveness: 'Liveness', readiness: 'Readiness' };
+    for (const w of [p.startup, p.liveness, p.readiness])
+      if (w)
+        w.onFailure = (kind, message) =>
+          this.#event('Warning', 'Unhealthy', `${name[kind]} probe failed: ${message}`, c.name);
     for (const w of [p.startup, p.liveness, p.readiness]) w?.start();
     this.#probes.set(c.name, p);
   }
@@ -734,9 +763,15 @@ export class PodWorker {
     const grace = this.deleted
       ? 0
       : (pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30);
-    await Promise.all(
-      statuses.filter((s) => s.state === 'CONTAINER_RUNNING').map((s) => this.#stop(s, pod, grace)),
-    );
+    const live = statuses.filter((s) => s.state === 'CONTAINER_RUNNING');
+    for (const s of live)
+      this.#event(
+        'Normal',
+        'Killing',
+        `Stopping container ${s.labels[CONTAINER_NAME]}`,
+        s.labels[CONTAINER_NAME],
+      );
+    await Promise.all(live.map((s) => this.#stop(s, pod, grace)));
     for (const s of sandboxes) await cri.stopPodSandbox({ podSandboxId: s.id }).catch(() => {});
     if (!this.deleted) {
       const after = await this.#observe();

@@ -33,7 +33,9 @@ export function resolvePort(container: Json, port: number | string): number {
   return p.containerPort;
 }
 
-function httpProbe(h: Json, t: ProbeTarget, timeoutMs: number): Promise<boolean> {
+type Outcome = { ok: boolean; message: string };
+
+function httpProbe(h: Json, t: ProbeTarget, timeoutMs: number): Promise<Outcome> {
   const mod = h.scheme === 'HTTPS' ? https : http;
   const headers: Record<string, string> = { 'user-agent': 'kube-probe/1.32' };
   for (const x of h.httpHeaders ?? []) headers[x.name.toLowerCase()] = x.value;
@@ -52,30 +54,36 @@ function httpProbe(h: Json, t: ProbeTarget, timeoutMs: number): Promise<boolean>
       (res) => {
         res.resume();
         const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400);
+        resolve({ ok: code >= 200 && code < 400, message: `HTTP probe failed with statuscode: ${code}` });
       },
     );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));
+    req.on('error', (e) =>
+      resolve({
+        ok: false,
+        message: `Get "http://${h.host || t.podIP}:${h.port}${h.path || '/'}": ${e.message}`,
+      }),
+    );
     req.end();
   });
 }
 
-function tcpProbe(s: Json, t: ProbeTarget, timeoutMs: number): Promise<boolean> {
+function tcpProbe(s: Json, t: ProbeTarget, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
+    const addr = `${s.host || t.podIP}:${resolvePort(t.container, s.port)}`;
     const sock = net.connect({ host: s.host || t.podIP, port: resolvePort(t.container, s.port) });
-    const done = (ok: boolean) => {
+    const done = (ok: boolean, why = '') => {
       sock.destroy();
-      resolve(ok);
+      resolve({ ok, message: `dial tcp ${addr}: ${why}` });
     };
-    sock.setTimeout(timeoutMs, () => done(false));
+    sock.setTimeout(timeoutMs, () => done(false, 'i/o timeout'));
     sock.on('connect', () => done(true));
-    sock.on('error', () => done(false));
+    sock.on('error', (e) => done(false, e.message));
   });
 }
 
-/** Runs a probe handler once. */
-export async function probeOnce(probe: Json, t: ProbeTarget): Promise<boolean> {
+/** Runs a probe handler once: whether it passed, and why not (the kubelet's event text). */
+export async function probeOnce(probe: Json, t: ProbeTarget): Promise<Outcome> {
   const timeoutS = probe.timeoutSeconds ?? 1;
   try {
     if (probe.exec) {
@@ -84,14 +92,17 @@ export async function probeOnce(probe: Json, t: ProbeTarget): Promise<boolean> {
         cmd: probe.exec.command,
         timeout: timeoutS,
       });
-      return r.exitCode === 0;
+      const out = Buffer.concat([Buffer.from(r.stdout ?? []), Buffer.from(r.stderr ?? [])])
+        .toString()
+        .trim();
+      return { ok: r.exitCode === 0, message: out || `command exited with ${r.exitCode}` };
     }
     if (probe.httpGet) return await httpProbe(probe.httpGet, t, timeoutS * 1000);
     if (probe.tcpSocket) return await tcpProbe(probe.tcpSocket, t, timeoutS * 1000);
-  } catch {
-    return false;
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
   }
-  return false;
+  return { ok: false, message: 'the probe has no handler' };
 }
 
 export class ProbeWorker {
@@ -106,6 +117,8 @@ export class ProbeWorker {
   #failures = 0;
   /** Liveness and readiness wait for the startup probe; the pod worker opens this gate. */
   gated: () => boolean;
+  /** told of every failed try (the pod worker records an Unhealthy event) */
+  onFailure?: (kind: ProbeKind, message: string) => void;
 
   constructor(kind: ProbeKind, probe: Json, target: ProbeTarget, onChange: () => void, gated = () => true) {
     this.kind = kind;
@@ -134,8 +147,9 @@ export class ProbeWorker {
   async #tick(): Promise<void> {
     const period = (this.#probe.periodSeconds ?? 10) * 1000;
     if (!this.gated()) return this.#schedule(Math.min(period, 500));
-    const ok = await probeOnce(this.#probe, this.#target);
+    const { ok, message } = await probeOnce(this.#probe, this.#target);
     if (this.#stopped) return;
+    if (!ok) this.onFailure?.(this.kind, message);
     if (ok) {
       this.#failures = 0;
       this.#successes++;
