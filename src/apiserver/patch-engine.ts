@@ -1,8 +1,108 @@
 /** The PatchEngine the handlers use, over src/apiserver/patch's functions and the kind's schema. */
 
-import type { KubeObject } from '../api/resource.ts';
+import type { KubeObject, ResourceDef, ResourceRegistry, Schema } from '../api/resource.ts';
 import type { PatchEngine } from './context.ts';
-import { applyPatch, SchemaContext, serverSideApply, updateManagedFields } from './patch/index.ts';
+import {
+  applyPatch,
+  type ManagedFieldsEntry,
+  SchemaContext,
+  serverSideApply,
+  updateManagedFields,
+} from './patch/index.ts';
+
+/**
+ * One SchemaContext per kind (and definitions version): the context memoizes resolved
+ * schemas, so keeping it warms every later request of the kind.
+ */
+const contexts = new WeakMap<ResourceDef, { defs: Record<string, Schema>; ctx: SchemaContext }>();
+
+function schemaContext(registry: ResourceRegistry, def: ResourceDef): SchemaContext {
+  const defs = registry.definitions();
+  const have = contexts.get(def);
+  if (have && have.defs === defs) return have.ctx;
+  const ctx = SchemaContext.fromRegistry(registry, def);
+  contexts.set(def, { defs, ctx });
+  return ctx;
+}
+
+/** Metadata fields no manager owns: their values never change the recorded field set. */
+const UNOWNED_META = [
+  'name',
+  'namespace',
+  'creationTimestamp',
+  'selfLink',
+  'uid',
+  'clusterName',
+  'generation',
+  'resourceVersion',
+];
+
+/**
+ * Field sets of creates, by kind and object shape. A create's managedFields entry is one
+ * Update entry whose fieldsV1 is a pure function of the kind's schema and the object with
+ * its unowned metadata blanked; pods of one template, or objects of one client, repeat it.
+ * The value is the fieldsV1 as JSON text (parsed afresh for each object: nothing is shared).
+ */
+const createSets = new Map<string, string | null>();
+const CREATE_SETS_MAX = 2048;
+
+function shapeKey(def: ResourceDef, obj: KubeObject): string {
+  const meta: Record<string, unknown> = { ...obj.metadata };
+  for (const f of UNOWNED_META) if (f in meta) meta[f] = 0;
+  return `${def.group}/${def.version}/${def.kind}\n${JSON.stringify({ ...obj, metadata: meta })}`;
+}
+
+function apiVersionOf(def: ResourceDef, subresource?: string): string {
+  return subresource === 'scale' ? 'autoscaling/v1' : def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+function recordUpdate(
+  old: KubeObject | undefined,
+  updated: KubeObject,
+  opts: { manager: string; def: ResourceDef; registry: ResourceRegistry; subresource?: string },
+): KubeObject {
+  const { manager, def, registry, subresource } = opts;
+  const now = new Date();
+  const apiVersion = apiVersionOf(def, subresource);
+  const slow = () => {
+    const { object, managedFields } = updateManagedFields({
+      old,
+      updated,
+      manager,
+      ctx: schemaContext(registry, def),
+      now,
+      apiVersion,
+      subresource,
+      resetFields:
+        subresource === 'status' ? ['spec'] : def.hasStatus && !subresource ? ['status'] : undefined,
+    });
+    object.metadata = { ...object.metadata, managedFields };
+    return { object, managedFields };
+  };
+  // A plain create (no previous object, no managedFields asked for) takes the memoized path.
+  if (old !== undefined || subresource || !updated.metadata || updated.metadata.managedFields !== undefined) {
+    return slow().object;
+  }
+  const key = shapeKey(def, updated);
+  const known = createSets.get(key);
+  if (known === undefined) {
+    const { object, managedFields } = slow();
+    if (createSets.size >= CREATE_SETS_MAX) createSets.clear();
+    createSets.set(key, managedFields.length === 1 ? JSON.stringify(managedFields[0].fieldsV1) : null);
+    return object;
+  }
+  if (known === null) return slow().object;
+  const entry: ManagedFieldsEntry = {
+    manager,
+    operation: 'Update',
+    apiVersion,
+    time: `${now.toISOString().slice(0, 19)}Z`,
+    fieldsType: 'FieldsV1',
+    fieldsV1: JSON.parse(known),
+  };
+  // `updated` is the caller's to give away (create discards it): share its parts.
+  return { ...updated, metadata: { ...updated.metadata, managedFields: [entry] } };
+}
 
 export const patchEngine: PatchEngine = {
   jsonPatch: (obj, patch) =>
@@ -10,20 +110,16 @@ export const patchEngine: PatchEngine = {
   mergePatch: (obj, patch) =>
     applyPatch('application/merge-patch+json', obj, patch, SchemaContext.untyped()) as KubeObject,
   strategicMergePatch: (obj, patch, def, registry) =>
-    applyPatch(
-      'application/strategic-merge-patch+json',
-      obj,
-      patch,
-      SchemaContext.fromRegistry(registry, def),
-      { strategicFallback: 'merge' },
-    ) as KubeObject,
+    applyPatch('application/strategic-merge-patch+json', obj, patch, schemaContext(registry, def), {
+      strategicFallback: 'merge',
+    }) as KubeObject,
   apply: (live, config, { manager, force, def, registry }) => {
     const { object, managedFields } = serverSideApply({
       live,
       applied: config,
       manager,
       force,
-      ctx: SchemaContext.fromRegistry(registry, def),
+      ctx: schemaContext(registry, def),
       now: new Date(),
       apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
       resetFields: def.hasStatus ? ['status'] : undefined,
@@ -31,20 +127,5 @@ export const patchEngine: PatchEngine = {
     object.metadata = { ...object.metadata, managedFields };
     return object;
   },
-  recordUpdate: (old, updated, { manager, def, registry, subresource }) => {
-    const { object, managedFields } = updateManagedFields({
-      old,
-      updated,
-      manager,
-      ctx: SchemaContext.fromRegistry(registry, def),
-      now: new Date(),
-      apiVersion:
-        subresource === 'scale' ? 'autoscaling/v1' : def.group ? `${def.group}/${def.version}` : def.version,
-      subresource,
-      resetFields:
-        subresource === 'status' ? ['spec'] : def.hasStatus && !subresource ? ['status'] : undefined,
-    });
-    object.metadata = { ...object.metadata, managedFields };
-    return object;
-  },
+  recordUpdate,
 };
