@@ -78,7 +78,7 @@ test('runNodeIpam gives every Node a distinct pod CIDR, survives a restart and r
   const c1 = await settled(['given', 'n1', 'n2', 'n3', 'n4', 'n5']);
   assert.equal(c1.given, '10.42.0.0/24');
   assert.equal(new Set(Object.values(c1)).size, 6, `distinct: ${JSON.stringify(c1)}`);
-  for (const v of Object.values(c1)) assert.match(v!, /^10\.42\.[0-5]\.0\/24$/);
+  for (const v of Object.values(c1)) assert.match(String(v), /^10\.42\.[0-5]\.0\/24$/);
   const n1 = (await client.get(NODES, 'n1')) as any;
   assert.deepEqual(n1.spec.podCIDRs, [n1.spec.podCIDR]);
 
