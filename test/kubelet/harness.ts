@@ -212,7 +212,7 @@ export async function startTestNode(extra: Partial<AgentOptions> = {}): Promise<
 }
 
 /** Everything a failed test may have left: runc containers, monitors, mounts, bridge, iptables rules, files. */
-async function destroyLeftovers(
+export async function destroyLeftovers(
   dir: string,
   stateDir: string,
   bridge: string,
@@ -230,10 +230,11 @@ async function destroyLeftovers(
   }
   const containersDir = path.join(stateDir, 'containers');
   for (const id of fs.existsSync(containersDir) ? fs.readdirSync(containersDir) : []) {
-    try {
-      const pid = Number(fs.readFileSync(path.join(containersDir, id, 'monitor.pid'), 'utf8'));
-      if (pid) process.kill(pid, 'SIGKILL');
-    } catch {}
+    for (const file of ['monitor.pid', 'conmon.pid'])
+      try {
+        const pid = Number(fs.readFileSync(path.join(containersDir, id, file), 'utf8'));
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {}
   }
   for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
     if (!(await ok('umount', [m]))) await ok('umount', ['-l', m]);
