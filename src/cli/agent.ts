@@ -3,10 +3,16 @@
  *
  *   skiff agent --server https://10.0.0.1:6443 --token T [--data-dir DIR] [--node-name NAME]
  *               [--pod-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
+ *               [--node-ip ADDRESS] [--kubelet-port N]
  *   skiff agent --kubeconfig FILE ...
+ *
+ * Without --pod-cidr the node waits for the server's node IPAM controller to give it one.
+ * --node-ip is the node's InternalIP, where the kubelet listens (default: the first non-loopback
+ * IPv4 address, kubelet on 127.0.0.1). Pulls try the cluster registry the server publishes.
  */
 import { parseArgs } from 'node:util';
 import { RestClient } from '../client/index.ts';
+import { findClusterRegistry } from '../registry/index.ts';
 import { startNode } from './node.ts';
 
 export async function agentCommand(args: string[]): Promise<number> {
@@ -21,7 +27,8 @@ export async function agentCommand(args: string[]): Promise<number> {
         kubeconfig: { type: 'string' },
         'data-dir': { type: 'string', default: '/var/lib/skiff-agent' },
         'node-name': { type: 'string' },
-        'pod-cidr': { type: 'string', default: '10.42.1.0/24' },
+        'pod-cidr': { type: 'string' },
+        'node-ip': { type: 'string' },
         'cni-bridge': { type: 'string', default: 'skiff0' },
         'container-runtime-endpoint': { type: 'string' },
         'kubelet-port': { type: 'string', default: '10250' },
@@ -43,12 +50,16 @@ export async function agentCommand(args: string[]): Promise<number> {
   const stop = new AbortController();
   let node: Awaited<ReturnType<typeof startNode>>;
   try {
+    const registry = await findClusterRegistry(client).catch(() => undefined);
     node = await startNode(
       {
         client,
         dataDir: values['data-dir']!,
         nodeName: values['node-name'],
-        podCIDR: values['pod-cidr']!,
+        podCIDR: values['pod-cidr'],
+        hostIP: values['node-ip'],
+        kubeletAddress: values['node-ip'],
+        mirrors: registry ? [{ url: registry.url, caPem: registry.caPem }] : undefined,
         bridge: values['cni-bridge']!,
         criEndpoint: values['container-runtime-endpoint'],
         kubeletPort: Number(values['kubelet-port']),
@@ -60,7 +71,9 @@ export async function agentCommand(args: string[]): Promise<number> {
     client.close();
     return 1;
   }
-  process.stdout.write(`skiff agent: node ${node.nodeName} joined ${values.server ?? values.kubeconfig}\n`);
+  process.stdout.write(
+    `skiff agent: node ${node.nodeName} (pod CIDR ${node.podCIDR}) joined ${values.server ?? values.kubeconfig}\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
