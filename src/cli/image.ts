@@ -31,6 +31,8 @@ const USAGE = `usage: skiff image <command> [flags]
 commands:
   import FILE [--name NAME]   push an OCI layout (dir or tar) or docker-archive to the cluster registry
   ls                          list the images in the cluster registry
+  build-busybox DIR           build skiff.local/busybox:1.35 from Debian's busybox-static into DIR
+                              (an OCI layout and a docker-archive, ready to import; no network)
 
 flags:
   --kubeconfig PATH           default $KUBECONFIG, then ~/.kube/config
@@ -220,6 +222,17 @@ async function lsCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function buildBusyboxCommand(args: string[]): Promise<number> {
+  const { positional } = parseFlags(args, []);
+  if (positional.length !== 1) throw new CliError('usage: skiff image build-busybox DIR', 2);
+  const { buildTestImage } = await import('../runtime/index.ts');
+  const built = await buildTestImage(positional[0]);
+  process.stdout.write(
+    `${built.name}\n  docker-archive: ${built.dockerArchive}\n  OCI layout:     ${built.ociTar}\n`,
+  );
+  return 0;
+}
+
 /** `skiff image ...`: returns the exit code. */
 export async function imageMain(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -230,6 +243,8 @@ export async function imageMain(args: string[]): Promise<number> {
       case 'ls':
       case 'list':
         return await lsCommand(rest);
+      case 'build-busybox':
+        return await buildBusyboxCommand(rest);
       case 'help':
       case '--help':
       case '-h':
