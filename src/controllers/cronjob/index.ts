@@ -12,6 +12,7 @@
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { isJobFinished } from '../job/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import {
   controllerRefOf,
   deepEqualJson,
@@ -34,6 +35,12 @@ export const cronJobController = controllerFor('batch/v1', 'cronjobs')
   .complete((ctx) => {
     const cronJobs = ctx.informers.informerFor(CRONJOBS).store;
     const jobs = ctx.informers.informerFor(JOBS).store;
+    const events = eventRecorder(ctx.client, 'cronjob-controller', {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+    });
+    // finished Jobs already reported, by uid
+    const sawCompleted = new Set<string>();
     return async ({ namespace, name }) => {
       const cj = cronJobs.get(`${namespace}/${name}`);
       if (!cj || cj.metadata?.deletionTimestamp) return;
@@ -48,7 +55,19 @@ export const cronJobController = controllerFor('batch/v1', 'cronjobs')
         Date.parse(((j.status as Json)?.completionTime as string) ?? '') || 0;
       const active = owned.filter((j) => !isJobFinished(j) && !j.metadata?.deletionTimestamp);
       for (const j of owned) {
-        if (isJobFinished(j) === 'Complete') {
+        const fin = isJobFinished(j);
+        if (fin && j.metadata?.uid && !sawCompleted.has(j.metadata.uid)) {
+          sawCompleted.add(j.metadata.uid);
+          // only a Job still listed as active is news (the controller restarting is not)
+          if ((old.active ?? []).some((r: Json) => r.uid === j.metadata?.uid))
+            events.record(
+              cj,
+              'Normal',
+              'SawCompletedJob',
+              `Saw completed job: ${j.metadata.name}, status: ${fin}`,
+            );
+        }
+        if (fin === 'Complete') {
           const t = finishedAt(j);
           if (t && t > (Date.parse(status.lastSuccessfulTime ?? '') || 0))
             status.lastSuccessfulTime = rfc3339(t);
@@ -63,10 +82,13 @@ export const cronJobController = controllerFor('batch/v1', 'cronjobs')
               (Date.parse(a.metadata?.creationTimestamp ?? '') || 0) -
               (Date.parse(b.metadata?.creationTimestamp ?? '') || 0),
           );
-        for (const j of done.slice(0, Math.max(0, done.length - limit)))
+        for (const j of done.slice(0, Math.max(0, done.length - limit))) {
           await ignoreNotFound(
             ctx.client.delete(JOBS, j.metadata!.name!, { namespace, propagationPolicy: 'Background' }),
           );
+          sawCompleted.delete(j.metadata?.uid ?? '');
+          events.record(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata?.name}`);
+        }
       };
       await prune('Complete', spec.successfulJobsHistoryLimit ?? 3);
       await prune('Failed', spec.failedJobsHistoryLimit ?? 1);
@@ -87,10 +109,12 @@ export const cronJobController = controllerFor('batch/v1', 'cronjobs')
         let run = true;
         if (active.length && spec.concurrencyPolicy === 'Forbid') run = false;
         if (active.length && spec.concurrencyPolicy === 'Replace') {
-          for (const j of active)
+          for (const j of active) {
             await ignoreNotFound(
               ctx.client.delete(JOBS, j.metadata!.name!, { namespace, propagationPolicy: 'Background' }),
             );
+            events.record(cj, 'Normal', 'SuccessfulDelete', `Deleted job ${j.metadata?.name}`);
+          }
           active.length = 0;
         }
         if (run) {
@@ -113,6 +137,7 @@ export const cronJobController = controllerFor('batch/v1', 'cronjobs')
           try {
             const created = await ctx.client.create(JOBS, job);
             active.push(created);
+            events.record(cj, 'Normal', 'SuccessfulCreate', `Created job ${job.metadata.name}`);
           } catch (e) {
             if (!isReason(e, 'AlreadyExists')) throw e;
           }

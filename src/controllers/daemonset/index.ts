@@ -12,6 +12,7 @@
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { NODES, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import { Expectations } from '../runtime/expectations.ts';
 import {
   claimObjects,
@@ -77,6 +78,10 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
     const nodes = ctx.informers.informerFor(NODES).store;
     const pods = ctx.informers.informerFor(PODS);
     const exp = new Expectations({ now: ctx.now });
+    const events = eventRecorder(ctx.client, 'daemonset-controller', {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+    });
     pods.addEventHandler({
       add: (p) => {
         const k = keyOfRef(p, 'DaemonSet');
@@ -176,16 +181,27 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
                 },
               },
             };
-            return createPod(ctx.client, pod).catch((e) => {
-              exp.lowerCreations(key, 1);
-              throw e;
-            });
+            return createPod(ctx.client, pod).then(
+              (made) => {
+                if (made)
+                  events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`);
+                return made;
+              },
+              (e) => {
+                exp.lowerCreations(key, 1);
+                events.record(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error)?.message ?? e}`);
+                throw e;
+              },
+            );
           }),
           ...remove.map((p) =>
-            ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace })).catch((e) => {
-              exp.deletionObserved(key, p.metadata!.uid!);
-              throw e;
-            }),
+            ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace })).then(
+              () => events.record(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`),
+              (e) => {
+                exp.deletionObserved(key, p.metadata!.uid!);
+                throw e;
+              },
+            ),
           ),
         ]);
         const err = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;

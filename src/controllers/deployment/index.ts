@@ -16,6 +16,7 @@
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import {
   claimObjects,
   controllerRefOf,
@@ -92,6 +93,10 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
     const replicaSets = ctx.informers.informerFor(RS).store;
     const pods = ctx.informers.informerFor(PODS).store;
     const client = ctx.client;
+    const events = eventRecorder(client, 'deployment-controller', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+    });
 
     const scaleRS = async (rs: KubeObject, n: number, d: KubeObject, maxSurge: number) => {
       const ann = rs.metadata?.annotations ?? {};
@@ -102,6 +107,14 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
       spec(next).replicas = n;
       next.metadata!.annotations = { ...ann, [DESIRED]: desired, [MAX]: max };
       const out = await client.update(RS, next);
+      const from = replicasOf(rs);
+      if (from !== n)
+        events.record(
+          d,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled ${n > from ? 'up' : 'down'} replica set ${rs.metadata?.name} to ${n} from ${from}`,
+        );
       return out;
     };
 
@@ -177,6 +190,13 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
         try {
           newRS = await client.create(RS, rs);
           all.push(newRS);
+          if (initial > 0)
+            events.record(
+              d,
+              'Normal',
+              'ScalingReplicaSet',
+              `Scaled up replica set ${rs.metadata.name} to ${initial} from 0`,
+            );
         } catch (e) {
           if (!isReason(e, 'AlreadyExists')) throw e;
           // a different template under the same hash: bump collisionCount and retry

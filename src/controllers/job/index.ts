@@ -14,6 +14,7 @@
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import { Expectations } from '../runtime/expectations.ts';
 import {
   claimObjects,
@@ -46,6 +47,7 @@ export const jobController = controllerFor('batch/v1', 'jobs')
     const jobs = ctx.informers.informerFor(JOBS).store;
     const pods = ctx.informers.informerFor(PODS);
     const exp = new Expectations({ now: ctx.now });
+    const events = eventRecorder(ctx.client, 'job-controller', { apiVersion: 'batch/v1', kind: 'Job' });
     const ownerKey = (p: KubeObject) => {
       const ref = controllerRefOf(p);
       return ref?.kind === 'Job' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
@@ -118,6 +120,8 @@ export const jobController = controllerFor('batch/v1', 'jobs')
       const backoffLimit = spec.backoffLimit ?? 6;
       let requeue: number | undefined;
       let failure: [string, string] | undefined;
+      // written once the finished status is stored (a stale cache may see it finish twice)
+      let finishEvent: ['Normal' | 'Warning', string, string] | undefined;
       if (failed > backoffLimit)
         failure = ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
       const deadline = spec.activeDeadlineSeconds;
@@ -132,13 +136,17 @@ export const jobController = controllerFor('batch/v1', 'jobs')
         await Promise.all(
           active.map((p) => ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }))),
         );
+        for (const p of active)
+          events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`);
         cond('FailureTarget', ...failure);
         cond('Failed', ...failure);
+        finishEvent = ['Warning', failure[0], failure[1]];
         requeue = undefined;
       } else if (complete) {
         cond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
         cond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods');
         status.completionTime = rfc3339(now);
+        finishEvent = ['Normal', 'Completed', 'Job completed'];
         if (typeof spec.ttlSecondsAfterFinished === 'number') requeue = spec.ttlSecondsAfterFinished * 1000;
       } else if (!spec.suspend && exp.satisfied(key)) {
         let want =
@@ -159,9 +167,25 @@ export const jobController = controllerFor('batch/v1', 'jobs')
             'job-name': name,
           };
           const results = await Promise.allSettled(
-            Array.from({ length: diff }, () =>
-              createPod(ctx.client, podFromTemplate(spec.template ?? {}, job, ref, { labels })),
-            ),
+            Array.from({ length: diff }, async () => {
+              try {
+                const pod = await createPod(
+                  ctx.client,
+                  podFromTemplate(spec.template ?? {}, job, ref, { labels }),
+                );
+                if (pod)
+                  events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
+                return pod;
+              } catch (e) {
+                events.record(
+                  job,
+                  'Warning',
+                  'FailedCreate',
+                  `Error creating: ${(e as Error)?.message ?? e}`,
+                );
+                throw e;
+              }
+            }),
           );
           const bad = results.filter((r) => r.status === 'rejected' || r.value === undefined).length;
           if (bad) exp.lowerCreations(key, bad);
@@ -174,7 +198,10 @@ export const jobController = controllerFor('batch/v1', 'jobs')
             victims.map((p) => p.metadata!.uid!),
           );
           await Promise.all(
-            victims.map((p) => ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }))),
+            victims.map(async (p) => {
+              await ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }));
+              events.record(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`);
+            }),
           );
         }
       }
@@ -202,6 +229,7 @@ export const jobController = controllerFor('batch/v1', 'jobs')
       if (!deepEqualJson(old, status)) {
         try {
           await ctx.client.updateStatus(JOBS, { ...job, status });
+          if (finishEvent) events.record(job, ...finishEvent);
         } catch (e) {
           if (!isReason(e, 'NotFound')) throw e;
         }

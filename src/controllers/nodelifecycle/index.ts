@@ -18,6 +18,7 @@
 import type { KubeObject } from '../../api/index.ts';
 import { LEASES, NODES, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import {
   deepEqualJson,
   ignoreNotFound,
@@ -46,6 +47,11 @@ export const nodeLifecycleController = controllerFor('v1', 'nodes')
     const leases = ctx.informers.informerFor(LEASES).store;
     const podInf = ctx.informers.informerFor(PODS);
     indexPodsByNode(podInf);
+    const events = eventRecorder(ctx.client, 'node-controller', { apiVersion: 'v1', kind: 'Node' });
+    const evictions = eventRecorder(ctx.client, 'taint-eviction-controller', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+    });
     const probes = new Map<string, { beat: string; seenAt: number }>();
 
     return async ({ name }) => {
@@ -97,6 +103,7 @@ export const nodeLifecycleController = controllerFor('v1', 'nodes')
           ),
         );
         readyStatus = 'Unknown';
+        events.record(node, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       }
       // taints follow the Ready condition
       const taints = (((node.spec as Json)?.taints ?? []) as Json[]).filter(
@@ -125,6 +132,12 @@ export const nodeLifecycleController = controllerFor('v1', 'nodes')
           const at = evictionTime(pod, noExecute, defaultToleration, now);
           if (at === undefined) continue;
           if (at <= now) {
+            evictions.record(
+              pod,
+              'Normal',
+              'TaintManagerEviction',
+              `Marking for deletion Pod ${pod.metadata?.namespace}/${pod.metadata?.name}`,
+            );
             await ignoreNotFound(
               ctx.client.delete(PODS, pod.metadata!.name!, {
                 namespace: pod.metadata?.namespace,

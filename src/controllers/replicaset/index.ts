@@ -11,6 +11,7 @@
 import { isReason, type KubeObject, selectorMatches } from '../../api/index.ts';
 import { keyOf, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import { Expectations } from '../runtime/expectations.ts';
 import {
   claimObjects,
@@ -61,6 +62,10 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
     const rsStore = ctx.informers.informerFor(RS).store;
     const pods = ctx.informers.informerFor(PODS);
     const exp = new Expectations({ now: ctx.now });
+    const events = eventRecorder(ctx.client, 'replicaset-controller', {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+    });
     const ownerKey = (p: KubeObject) => {
       const ref = controllerRefOf(p);
       return ref?.kind === 'ReplicaSet' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
@@ -117,9 +122,22 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
           for (let batch = 1; left > 0; batch = Math.min(batch * 2, left)) {
             const size = Math.min(batch, left);
             const results = await Promise.allSettled(
-              Array.from({ length: size }, () =>
-                createPod(ctx.client, podFromTemplate(spec.template ?? {}, rs, ref)),
-              ),
+              Array.from({ length: size }, async () => {
+                try {
+                  const pod = await createPod(ctx.client, podFromTemplate(spec.template ?? {}, rs, ref));
+                  if (pod)
+                    events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
+                  return pod;
+                } catch (e) {
+                  events.record(
+                    rs,
+                    'Warning',
+                    'FailedCreate',
+                    `Error creating: ${(e as Error)?.message ?? e}`,
+                  );
+                  throw e;
+                }
+              }),
             );
             left -= size;
             const failed = results.filter((r) => r.status === 'rejected' || r.value === undefined).length;
@@ -140,8 +158,10 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
             victims.map(async (p) => {
               try {
                 await ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace }));
+                events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata?.name}`);
               } catch (e) {
                 exp.deletionObserved(key, p.metadata!.uid!);
+                events.record(rs, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error)?.message ?? e}`);
                 throw e;
               }
             }),

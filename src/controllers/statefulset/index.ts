@@ -12,6 +12,7 @@
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
+import { eventRecorder } from '../runtime/events.ts';
 import {
   claimObjects,
   createPod,
@@ -43,6 +44,10 @@ export const statefulSetController = controllerFor('apps/v1', 'statefulsets')
   .complete((ctx) => {
     const sets = ctx.informers.informerFor(STS).store;
     const pods = ctx.informers.informerFor(PODS).store;
+    const events = eventRecorder(ctx.client, 'statefulset-controller', {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+    });
     return async ({ namespace, name }) => {
       const sts = sets.get(`${namespace}/${name}`);
       if (!sts || sts.metadata?.deletionTimestamp) return;
@@ -79,9 +84,18 @@ export const statefulSetController = controllerFor('apps/v1', 'statefulsets')
             },
             spec: structuredClone(t.spec ?? {}),
           };
-          await ctx.client.create(PVCS, claim).catch((e) => {
-            if (!isReason(e, 'AlreadyExists')) throw e;
-          });
+          await ctx.client.create(PVCS, claim).then(
+            () =>
+              events.record(
+                sts,
+                'Normal',
+                'SuccessfulCreate',
+                `create Claim ${claim.metadata.name} Pod ${name}-${i} in StatefulSet ${name} success`,
+              ),
+            (e) => {
+              if (!isReason(e, 'AlreadyExists')) throw e;
+            },
+          );
         }
         const pod = podFromTemplate(spec.template ?? {}, sts, ref, {
           name: `${name}-${i}`,
@@ -105,12 +119,35 @@ export const statefulSetController = controllerFor('apps/v1', 'statefulsets')
           else vols.push(v);
         }
         if (vols.length) ps.volumes = vols;
-        await createPod(ctx.client, pod);
+        try {
+          if (await createPod(ctx.client, pod))
+            events.record(
+              sts,
+              'Normal',
+              'SuccessfulCreate',
+              `create Pod ${name}-${i} in StatefulSet ${name} successful`,
+            );
+        } catch (e) {
+          events.record(
+            sts,
+            'Warning',
+            'FailedCreate',
+            `create Pod ${name}-${i} in StatefulSet ${name} failed error: ${(e as Error)?.message ?? e}`,
+          );
+          throw e;
+        }
       };
-      const del = (p: KubeObject) =>
-        ignoreNotFound(
+      const del = async (p: KubeObject) => {
+        await ignoreNotFound(
           ctx.client.delete(PODS, p.metadata!.name!, { namespace, preconditions: { uid: p.metadata?.uid } }),
         );
+        events.record(
+          sts,
+          'Normal',
+          'SuccessfulDelete',
+          `delete Pod ${p.metadata?.name} in StatefulSet ${name} successful`,
+        );
+      };
 
       // finished pods are replaced
       for (const [i, p] of byOrdinal) {
