@@ -45,7 +45,9 @@ async function runtimeChild(args: string[]): Promise<void> {
   const img = await buildTestImage(path.join(cniDir, 'image'));
   await rt.images.importArchive(img.dockerArchive);
   process.stdout.write(`${JSON.stringify({ ready: true, image: img.name })}\n`);
+  const cpu0 = process.cpuUsage();
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  reportCpu('runtime', cpu0);
   await rt.close();
   process.exit(0);
 }
@@ -55,9 +57,23 @@ async function agentChild(args: string[]): Promise<void> {
   const { startAgent } = await import('../src/kubelet/index.ts');
   const agent = await startAgent({ ...JSON.parse(args[0]), log: () => {} });
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  const cpu0 = process.cpuUsage();
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  reportCpu('agent', cpu0);
   await agent.close();
   process.exit(0);
+}
+
+/** With SKIFF_PHASES set: the child's own CPU time and that of its reaped children since `since`. */
+function reportCpu(kind: string, since: NodeJS.CpuUsage): void {
+  if (!process.env.SKIFF_PHASES) return;
+  const own = process.cpuUsage(since);
+  const f = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  const tick = 10; // ms per clock tick (USER_HZ 100)
+  const kids = (Number(f[14]) + Number(f[15])) * tick;
+  console.error(
+    `cpu ${kind}: user ${(own.user / 1e3).toFixed(0)} ms, system ${(own.system / 1e3).toFixed(0)} ms, reaped children ${kids} ms`,
+  );
 }
 
 /** Starts this file as a child and waits for its `{"ready":true}` line. */
@@ -228,6 +244,8 @@ async function main(): Promise<void> {
   const { destroyLeftovers, testRegistry } = await import('../test/kubelet/harness.ts');
   const N = Number(process.env.PODS ?? 50);
   const BIG = Number(process.env.BIG_PODS ?? 100);
+  // SKIFF_ONLY=1: only the Skiff runtime part (for profiling; the comparison rows are left out)
+  const skiffOnly = !!process.env.SKIFF_ONLY;
   const suffix = randomBytes(3).toString('hex');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-bench-pods-'));
   const bridge = `skb${suffix}`;
@@ -288,6 +306,7 @@ async function main(): Promise<void> {
     table([`${N} pods, Skiff runtime`, `p50 ${ms(pct(skiff, 50))}`, `p99 ${ms(pct(skiff, 99))}`]);
 
     // -- 100 pods on the Skiff node: memory --
+    if (skiffOnly) return;
     const more = Array.from({ length: BIG - N }, (_, i) => `s-${N + i}`);
     await startPods(client, 'default', 'bench-skiff', image, more);
     await sleep(3000);

@@ -34,6 +34,7 @@ import {
   POD_UID,
   RESTART_COUNT,
 } from './labels.ts';
+import { phase } from './phases.ts';
 import { ProbeWorker, resolvePort } from './probes.ts';
 import { linuxResources } from './resources.ts';
 import { type ContainerView, podStatus, stableJson, time, type Waiting } from './status.ts';
@@ -208,9 +209,12 @@ export class PodWorker {
     const pod = this.pod;
     if (this.deleted || pod.metadata.deletionTimestamp) return this.#terminate();
     const { cri } = this.#env;
+    const tag = this.pod.metadata.name;
+    let t = phase(tag, 'sync:begin', performance.now());
     let { sandboxes, statuses } = await this.#observe();
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') this.#terminalPhase ??= phase;
+    t = phase(tag, 'observe', t);
+    const podPhase = pod.status?.phase;
+    if (podPhase === 'Succeeded' || podPhase === 'Failed') this.#terminalPhase ??= podPhase;
     this.#startTime ??= time(Date.now());
 
     let sandbox = sandboxes
@@ -225,12 +229,14 @@ export class PodWorker {
       fs.mkdirSync(sandboxConfig.logDirectory!, { recursive: true });
       const { podSandboxId } = await cri.runPodSandbox({ config: sandboxConfig });
       sandbox = { id: podSandboxId, state: 'SANDBOX_READY' };
+      t = phase(tag, 'runPodSandbox', t);
     }
     let podIPs: string[] = [];
     if (sandbox) {
       const st = (await cri.podSandboxStatus({ podSandboxId: sandbox.id })).status;
       if (pod.spec.hostNetwork) podIPs = [this.#env.hostIP];
       else if (st.network?.ip) podIPs = [st.network.ip, ...(st.network.additionalIps ?? []).map((x) => x.ip)];
+      t = phase(tag, 'podSandboxStatus', t);
     }
 
     const init: ContainerView[] = (pod.spec.initContainers ?? []).map((c: Json) => this.#view(c, statuses));
@@ -300,8 +306,10 @@ export class PodWorker {
           }
         }
       }
+      t = phase(tag, 'volumes+containers', t);
       // refresh what we just changed
       ({ statuses } = await this.#observe());
+      t = phase(tag, 'observe2', t);
       for (const v of [...init, ...main]) v.history = this.#history(statuses, v.spec.name);
       initDone = init.every((v) => v.history[0]?.state === 'CONTAINER_EXITED' && v.history[0].exitCode === 0);
     }
@@ -342,6 +350,7 @@ export class PodWorker {
       }
     }
     await this.#writeStatus(status);
+    phase(tag, `writeStatus:${status.phase}`, t);
   }
 
   #view(spec: Json, statuses: ContainerStatus[]): ContainerView {
@@ -527,9 +536,12 @@ export class PodWorker {
   ): Promise<void> {
     const c = v.spec;
     const { cri } = this.#env;
+    const tag = this.pod.metadata.name;
+    let t = performance.now();
     let imageRef: string;
     try {
       imageRef = await this.#ensureImage(c);
+      t = phase(tag, 'image', t);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
       this.#waiting.set(c.name, { reason: e.reason, message: e.message });
@@ -583,7 +595,9 @@ export class PodWorker {
     fs.mkdirSync(path.join(sandboxConfig.logDirectory!, c.name), { recursive: true });
     let containerId: string;
     try {
+      t = phase(tag, 'env+config', t);
       ({ containerId } = await cri.createContainer({ podSandboxId: sandboxId, config, sandboxConfig }));
+      t = phase(tag, 'createContainer', t);
     } catch (e) {
       this.#waiting.set(c.name, { reason: 'CreateContainerError', message: (e as Error).message });
       this.#event('Warning', 'Failed', `Error: ${(e as Error).message}`, c.name);
@@ -594,6 +608,7 @@ export class PodWorker {
     this.#event('Normal', 'Created', `Created container: ${c.name}`, c.name);
     try {
       await cri.startContainer({ containerId });
+      phase(tag, 'startContainer', t);
     } catch (e) {
       this.#event('Warning', 'Failed', `Error: ${(e as Error).message}`, c.name);
       await cri.removeContainer({ containerId }).catch(() => {});

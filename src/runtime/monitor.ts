@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CriError, GrpcStatus } from '../cri/index.ts';
 import { mustRun } from './exec.ts';
+import { phase } from './phases.ts';
 
 export interface MonitorConfig {
   runcRoot: string;
@@ -29,6 +30,8 @@ export interface MonitorConfig {
   logPath: string;
   /** where conmon makes the `<id>` link to its attach socket (keep it short: sun_path is 108 bytes) */
   socketDir: string;
+  /** for phase timing only */
+  tag?: string;
 }
 
 export interface ExitRecord {
@@ -61,6 +64,7 @@ function findExecutable(name: string): string {
  * when the container cannot be created.
  */
 export async function startMonitor(cfg: MonitorConfig): Promise<void> {
+  let t = performance.now();
   fs.mkdirSync(cfg.socketDir, { recursive: true });
   if (cfg.logPath) fs.mkdirSync(path.dirname(cfg.logPath), { recursive: true });
   const args = [
@@ -131,7 +135,9 @@ export async function startMonitor(cfg: MonitorConfig): Promise<void> {
   if (answer.data <= 0) {
     throw new CriError(GrpcStatus.UNKNOWN, `creating container ${cfg.id}: ${answer.message ?? ''}`.trim());
   }
+  t = phase(cfg.tag ?? cfg.id, 'start:conmon+runc-create', t);
   await mustRun('runc', ['--root', cfg.runcRoot, 'start', cfg.id]);
+  phase(cfg.tag ?? cfg.id, 'start:runc-start', t);
 }
 
 /** The exit record conmon left, or undefined while the container runs. */

@@ -33,6 +33,7 @@ import { execCommand, mustRun } from './exec.ts';
 import type { ImageStore } from './images.ts';
 import { type ExitRecord, monitorPid, readExit, reopenLog, startMonitor } from './monitor.ts';
 import type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
+import { phase } from './phases.ts';
 import { Runc } from './runc.ts';
 import { buildSpec } from './spec.ts';
 import {
@@ -182,6 +183,7 @@ export class SkiffRuntimeService implements RuntimeService {
       cgroupParent: config.linux?.cgroupParent || `/skiff/${id.slice(0, 16)}`,
       ownCgroup,
     };
+    let t = phase(id, 'sandbox:begin', performance.now());
     try {
       const hostname = config.hostname || config.metadata.name;
       const nsArgs: string[] = [];
@@ -191,6 +193,7 @@ export class SkiffRuntimeService implements RuntimeService {
       }
       const setup = hostNetwork ? 'hostname "$1"' : 'hostname "$1" && ip link set lo up';
       await mustRun('unshare', [...nsArgs, 'sh', '-c', setup, 'sh', hostname]);
+      t = phase(id, 'sandbox:unshare', t);
       const dns = config.dnsConfig;
       const resolv =
         dns && (dns.servers?.length || dns.searches?.length)
@@ -203,16 +206,19 @@ export class SkiffRuntimeService implements RuntimeService {
       await fsp.writeFile(path.join(dir, 'resolv.conf'), resolv);
       await fsp.writeFile(path.join(dir, 'hostname'), `${hostname}\n`);
       writeJson(path.join(dir, 'sandbox.json'), record);
+      t = phase(id, 'sandbox:files', t);
       if (this.#network && !hostNetwork) {
         const { ips } = await this.#network.setUp(this.#netSandbox(record), {
           portMappings: this.#portMappings(record),
         });
         record.ips = ips;
+        t = phase(id, 'sandbox:cni', t);
       }
       const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
       for (const ip of record.ips) hosts.push(`${ip}\t${hostname}`);
       await fsp.writeFile(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
       writeJson(path.join(dir, 'sandbox.json'), record);
+      phase(id, 'sandbox:hosts', t);
     } catch (err) {
       await this.#releaseSandbox(record).catch(() => {});
       await fsp.rm(dir, { recursive: true, force: true });
@@ -309,6 +315,7 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   async createContainer(req: CreateContainerRequest) {
+    let t = performance.now();
     const sb = this.#sandbox(req.podSandboxId);
     if (sb.state !== 'SANDBOX_READY')
       throw new CriError(GrpcStatus.FAILED_PRECONDITION, `sandbox ${sb.id} is not ready`);
@@ -323,6 +330,7 @@ export class SkiffRuntimeService implements RuntimeService {
     const sdir = this.#sandboxDir(sb.id);
     for (const d of [rootfs, path.join(dir, 'upper'), path.join(dir, 'work')])
       await fsp.mkdir(d, { recursive: true });
+    t = phase(sb.id, 'create:lookup+mkdir', t);
     const lowerDirs = image.chainIds.map((c) => this.#images.snapshotPath(c)).reverse();
     const record: ContainerRecord = {
       id,
@@ -358,9 +366,11 @@ export class SkiffRuntimeService implements RuntimeService {
         minOomScoreAdj: minOom,
       });
       writeJson(path.join(bundle, 'config.json'), spec);
+      t = phase(sb.id, 'create:config.json', t);
       const opts = `lowerdir=${lowerDirs.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
       await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
       writeJson(path.join(dir, 'container.json'), record);
+      phase(sb.id, 'create:mount', t);
     } catch (err) {
       await unmount(rootfs);
       await fsp.rm(dir, { recursive: true, force: true });
@@ -376,6 +386,7 @@ export class SkiffRuntimeService implements RuntimeService {
       throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} was already started`);
     c.startedAt = nowNs();
     writeJson(path.join(dir, 'container.json'), c);
+    const t = performance.now();
     try {
       await startMonitor({
         runcRoot: this.runc.root,
@@ -384,7 +395,9 @@ export class SkiffRuntimeService implements RuntimeService {
         dir,
         logPath: c.logPath,
         socketDir: path.join(this.#stateDir, 'sock'),
+        tag: c.sandboxId,
       });
+      phase(c.sandboxId, 'start:total', t);
     } catch (err) {
       // A container that could not start is exited, with the reason in its status.
       writeJson(path.join(dir, 'exit.json'), {
