@@ -56,6 +56,9 @@ export async function killall(o: KillallOptions): Promise<number> {
     }
   }
   await run('ip', ['link', 'delete', o.bridge]).catch(() => {});
+  // The node's Service proxy and NetworkPolicy tables are named after its network id (the bridge).
+  for (const table of [`skiff-${o.bridge}`, `skiff-${o.bridge}-policy`])
+    await run('nft', ['delete', 'table', 'ip', table]).catch(() => {});
   return removed;
 }
 

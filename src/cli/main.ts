@@ -9,6 +9,7 @@ const usage = `usage: skiff <command> [flags]
 commands:
   server    start the control plane (API server, controllers, scheduler, registry) and a node agent
   agent     start a node that joins a server (--server URL --token T)
+  cluster   multi-node clusters on this machine: create --nodes N [--name NAME], delete NAME, ls
   image     put images into the cluster registry: import FILE [--name NAME], ls
   crictl    a CRI client with crictl's commands (--runtime-endpoint unix:///path.sock)
   killall   stop every pod a node runs and remove its sandboxes, mounts and bridge
@@ -20,6 +21,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, () => Promise<Command>> = {
   server: async () => (await import('./server.ts')).serverCommand,
   agent: async () => (await import('./agent.ts')).agentCommand,
+  cluster: async () => (await import('./cluster.ts')).clusterMain,
   image: async () => (await import('./image.ts')).imageMain,
   crictl: async () => (await import('../runtime/index.ts')).crictlMain,
   killall: async () => (await import('./killall.ts')).killallCommand,

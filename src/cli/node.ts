@@ -6,15 +6,20 @@
  * Containers outlive the node process (conmon holds them), so a restarted node adopts its
  * running pods; `skiff killall` stops everything a node made.
  */
-import { hostname } from 'node:os';
+import { execFile } from 'node:child_process';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { isReason } from '../api/errors.ts';
 import type { RestClient } from '../client/index.ts';
 import { NODES } from '../client/index.ts';
 import { type Agent, startAgent } from '../kubelet/index.ts';
 import { cniNetwork, defaultConflist } from '../network/cni/index.ts';
+import { DNS_SERVICE_IP, runNetworkPolicy, runNodeDns, runServiceProxy } from '../network/index.ts';
 import { runNodeRoutes } from '../network/routes/index.ts';
 import { type RuntimeHandle, startRuntime } from '../runtime/index.ts';
+
+const execFileP = promisify(execFile);
 
 export interface NodeOptions {
   client: RestClient;
@@ -29,6 +34,15 @@ export interface NodeOptions {
   podCIDRTimeoutMs?: number;
   /** Program host-gw routes to the other nodes' pod CIDRs (default true; see network/routes). */
   routes?: boolean;
+  /**
+   * Run the node's Service proxy, NetworkPolicy enforcement and cluster DNS listener (default
+   * true). Their nftables tables are named after `networkId` (default: the bridge name), so
+   * nodes sharing one network namespace (tests) keep apart.
+   */
+  services?: boolean;
+  networkId?: string;
+  /** All pods' addresses, for masquerading traffic that leaves the pod network (default 10.42.0.0/16). */
+  clusterCIDR?: string;
   /** Name of the Linux bridge the CNI bridge plugin attaches pods to. */
   bridge: string;
   /** An external CRI endpoint (e.g. containerd's `unix:///run/containerd/containerd.sock`); default Skiff's own runtime. */
@@ -38,6 +52,7 @@ export interface NodeOptions {
   kubeletAddress?: string;
   kubeletPort?: number;
   hostIP?: string;
+  /** Default: the cluster DNS Service's address when `services` is on. */
   clusterDNS?: string[];
   labels?: Record<string, string>;
   log?(msg: string): void;
@@ -69,6 +84,12 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
   const nodeName = o.nodeName ?? hostname().toLowerCase();
   const podCIDR =
     o.podCIDR ?? (await waitForPodCIDR(o.client, nodeName, o.podCIDRTimeoutMs ?? 60_000, signal));
+  const services = o.services !== false;
+  // The bridge plugin would make the bridge with the first pod; the DNS listener binds its
+  // gateway address from the start, so make it now (the plugin adopts an existing bridge).
+  const gateway = firstHost(podCIDR);
+  if (services && !o.criEndpoint) await ensureBridge(o.bridge, gateway, podCIDR);
+  const clusterDNS = o.clusterDNS ?? (services ? [DNS_SERVICE_IP] : undefined);
   let runtime: RuntimeHandle | undefined;
   let criEndpoint = o.criEndpoint;
   if (!criEndpoint) {
@@ -103,21 +124,36 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
         hostIP: o.hostIP,
         address: o.kubeletAddress ?? '127.0.0.1',
         port: o.kubeletPort ?? 10250,
-        clusterDNS: o.clusterDNS,
+        clusterDNS,
         labels: o.labels,
         log: o.log,
       },
       signal,
     );
-    const routesStop = new AbortController();
-    const stopRoutes = () => routesStop.abort();
-    signal?.addEventListener('abort', stopRoutes, { once: true });
-    const routes =
-      o.routes === false
-        ? Promise.resolve()
-        : runNodeRoutes({ client: o.client, nodeName, log: o.log }, routesStop.signal).catch((e) =>
-            (o.log ?? console.error)(`routes stopped: ${(e as Error).message}`),
-          );
+    const runners = new AbortController();
+    const stopRunners = () => runners.abort();
+    signal?.addEventListener('abort', stopRunners, { once: true });
+    const log = o.log ?? ((m: string) => console.error(`node: ${m}`));
+    const daemons: Promise<void>[] = [];
+    const daemon = (name: string, p: Promise<void>) =>
+      daemons.push(p.catch((e) => log(`${name} stopped: ${(e as Error).message}`)));
+    if (o.routes !== false)
+      daemon('routes', runNodeRoutes({ client: o.client, nodeName, log }, runners.signal));
+    if (services) {
+      const id = o.networkId ?? o.bridge;
+      const nodeIPs = [o.hostIP ?? firstAddress() ?? gateway];
+      daemon(
+        'service proxy',
+        runServiceProxy(
+          { client: o.client, nodeName, nodeIPs, id, clusterCIDR: o.clusterCIDR ?? '10.42.0.0/16' },
+          runners.signal,
+        ),
+      );
+      daemon('network policy', runNetworkPolicy({ client: o.client, nodeName, id }, runners.signal));
+      // The DNS listener sits on the bridge Skiff's runtime attaches pods to.
+      if (!o.criEndpoint)
+        daemon('node DNS', runNodeDns({ client: o.client, nodeName, host: gateway }, runners.signal));
+    }
     return {
       nodeName,
       podCIDR,
@@ -125,9 +161,9 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
       agent,
       runtime,
       async close() {
-        routesStop.abort();
-        signal?.removeEventListener('abort', stopRoutes);
-        await routes;
+        runners.abort();
+        signal?.removeEventListener('abort', stopRunners);
+        await Promise.all(daemons);
         await agent.close();
         await runtime?.close();
       },
@@ -164,4 +200,30 @@ async function waitForPodCIDR(
       );
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The first host address of an IPv4 CIDR: the bridge gateway the CNI bridge plugin uses. */
+function firstHost(cidr: string): string {
+  const [ip] = cidr.split('/');
+  const n = ip.split('.').reduce((a, b) => a * 256 + Number(b), 0) + 1;
+  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+}
+
+function firstAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}
+
+async function ensureBridge(bridge: string, gateway: string, podCIDR: string): Promise<void> {
+  const prefix = podCIDR.split('/')[1];
+  const ip = (...args: string[]) => execFileP('ip', args);
+  const exists = await ip('link', 'show', bridge).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await ip('link', 'add', 'name', bridge, 'type', 'bridge');
+  const { stdout } = await ip('-o', '-4', 'addr', 'show', 'dev', bridge);
+  if (!stdout.includes(` ${gateway}/`)) await ip('addr', 'add', `${gateway}/${prefix}`, 'dev', bridge);
+  await ip('link', 'set', bridge, 'up');
 }

@@ -3,7 +3,7 @@
  *
  *   skiff server [--data-dir DIR] [--port N] [--bind ADDRESS] [--store sqlite|etcd|memory]
  *                [--etcd-endpoints URLS] [--disable-agent] [--hollow-nodes N] [--node-name NAME]
- *                [--pod-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
+ *                [--pod-cidr CIDR] [--cluster-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
  *                [--kubelet-port N] [--registry-port N]
  */
 import { join } from 'node:path';
@@ -16,7 +16,9 @@ import { runEndpointControllers } from '../controllers/endpointslice/index.ts';
 import { runGarbageCollector } from '../controllers/garbage-collector/index.ts';
 import { startControllerManager } from '../controllers/index.ts';
 import { runNamespaceController } from '../controllers/namespace/index.ts';
+import { runNodeIpam } from '../controllers/nodeipam/index.ts';
 import { startHollowNodes } from '../hollow/index.ts';
+import { ensureClusterDns } from '../network/index.ts';
 import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { Compactor, openBackend } from '../store/index.ts';
@@ -32,7 +34,9 @@ export interface ServerFlags {
   /** Simulated nodes (kwok-like) for scale tests and benchmarks. */
   hollowNodes: number;
   nodeName?: string;
-  podCIDR: string;
+  /** This node's pod CIDR; absent: the node IPAM controller assigns one from clusterCIDR. */
+  podCIDR?: string;
+  clusterCIDR: string;
   cniBridge: string;
   /** An external CRI endpoint for the agent (e.g. containerd); default Skiff's own runtime. */
   containerRuntimeEndpoint?: string;
@@ -67,7 +71,8 @@ export function parseServerFlags(args: string[]): ServerFlags {
         'disable-agent': { type: 'boolean', default: false },
         'hollow-nodes': { type: 'string', default: '0' },
         'node-name': { type: 'string' },
-        'pod-cidr': { type: 'string', default: '10.42.0.0/24' },
+        'pod-cidr': { type: 'string' },
+        'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
         'cni-bridge': { type: 'string', default: 'skiff0' },
         'container-runtime-endpoint': { type: 'string' },
         'kubelet-port': { type: 'string', default: '10250' },
@@ -83,8 +88,11 @@ export function parseServerFlags(args: string[]): ServerFlags {
   const hollow = Number(values['hollow-nodes']);
   if (!Number.isInteger(hollow) || hollow < 0)
     throw new UsageError(`--hollow-nodes: not a count: ${values['hollow-nodes']}`);
-  const podCIDR = values['pod-cidr'] as string;
-  if (!CIDR.test(podCIDR)) throw new UsageError(`--pod-cidr: not an IPv4 CIDR: ${podCIDR}`);
+  const podCIDR = values['pod-cidr'] as string | undefined;
+  if (podCIDR !== undefined && !CIDR.test(podCIDR))
+    throw new UsageError(`--pod-cidr: not an IPv4 CIDR: ${podCIDR}`);
+  const clusterCIDR = values['cluster-cidr'] as string;
+  if (!CIDR.test(clusterCIDR)) throw new UsageError(`--cluster-cidr: not an IPv4 CIDR: ${clusterCIDR}`);
   const bridge = values['cni-bridge'] as string;
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
     throw new UsageError(`--cni-bridge: not a Linux interface name (1-15 characters): ${bridge}`);
@@ -98,6 +106,7 @@ export function parseServerFlags(args: string[]): ServerFlags {
     hollowNodes: hollow,
     nodeName: values['node-name'] as string | undefined,
     podCIDR,
+    clusterCIDR,
     cniBridge: bridge,
     containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
     kubeletPort: portFlag('kubelet-port', values['kubelet-port'] as string),
@@ -169,6 +178,8 @@ export async function boot(
     closers.push(async () => client.close());
     daemon('controller manager', startControllerManager({ client }, signal)); // 5
     daemon('endpoint controllers', runEndpointControllers(client, signal));
+    daemon('node IPAM', runNodeIpam(client, { clusterCIDR: flags.clusterCIDR, nodeMaskSize: 24 }, signal));
+    await ensureClusterDns({ client });
     daemon('scheduler', startScheduler({ client }, signal)); // 6
     const pki = await ensurePki(flags.dataDir); // 7
     const images = await startClusterRegistry({
@@ -192,6 +203,11 @@ export async function boot(
           criEndpoint: flags.containerRuntimeEndpoint,
           mirrors: [{ url: images.url, caPem: images.caPem }],
           kubeletPort: flags.kubeletPort,
+          // On a node address other than "everywhere", the kubelet listens there and reports it.
+          ...(flags.bind !== '0.0.0.0' && flags.bind !== '127.0.0.1'
+            ? { kubeletAddress: flags.bind, hostIP: flags.bind }
+            : {}),
+          clusterCIDR: flags.clusterCIDR,
         },
         signal,
       );
@@ -230,7 +246,7 @@ export async function serverCommand(args: string[]): Promise<number> {
     return 1;
   }
   const node = server.node
-    ? `node ${server.node.nodeName} (CRI ${server.node.criEndpoint}, pod CIDR ${flags.podCIDR})`
+    ? `node ${server.node.nodeName} (CRI ${server.node.criEndpoint}, pod CIDR ${server.node.podCIDR})`
     : 'no node agent (--disable-agent)';
   process.stdout.write(
     `skiff: API server listening on ${server.url} (store: ${flags.store})\n` +

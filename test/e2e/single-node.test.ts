@@ -120,4 +120,6 @@ test('stopping the server and killall leave the machine as it was', async () => 
   const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => l.includes(dir));
   assert.deepEqual(mounts, []);
   await assert.rejects(run('ip', ['link', 'show', s.bridge]), 'the CNI bridge is gone');
+  const { stdout: tables } = await run('nft', ['list', 'tables']);
+  assert.ok(!tables.includes(s.bridge), `no nftables table of this node is left:\n${tables}`);
 });

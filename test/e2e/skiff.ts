@@ -37,7 +37,7 @@ export async function startSkiffServer(extra: string[] = []): Promise<SkiffServe
     [
       'server',
       ...['--data-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--kubelet-port', '0'],
-      ...['--cni-bridge', bridge, '--pod-cidr', podCIDR],
+      ...['--cni-bridge', bridge, '--pod-cidr', podCIDR, '--cluster-cidr', podCIDR],
       ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
