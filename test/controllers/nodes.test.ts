@@ -59,6 +59,76 @@ describe('daemonset and node lifecycle controllers', () => {
         ps.every((p) => (p.spec as Json).containers[0].image === 'busybox:1.37' && isReady(p))
       );
     });
+
+    // ControllerRevisions: two, numbered, named by the pods' hash; history and undo through kubectl
+    const revs = JSON.parse(
+      (await c.kubectl(['get', 'controllerrevisions', '-l', 'app=agent', '-o', 'json'])).stdout,
+    ).items as Json[];
+    assert.deepEqual(revs.map((x) => x.revision).sort(), [1, 2]);
+    const newest = revs.find((x) => x.revision === 2)!;
+    const hash = newest.metadata.labels['controller-revision-hash'];
+    assert.equal(newest.metadata.name, `agent-${hash}`);
+    assert.ok(
+      (await podsOf('app=agent')).every((p) => p.metadata?.labels?.['controller-revision-hash'] === hash),
+    );
+    r = await c.kubectl(['rollout', 'history', 'daemonset/agent']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1\s/m);
+    assert.match(r.stdout, /^2\s/m);
+    r = await c.kubectl(['rollout', 'undo', 'daemonset/agent']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await c.kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=30s']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('old image back on all nodes', async () => {
+      const ps = await podsOf('app=agent');
+      return (
+        ps.length === 3 &&
+        ps.every((p) => (p.spec as Json).containers[0].image === 'busybox:1.36' && isReady(p))
+      );
+    });
+    // the undone-to revision is renumbered, not copied
+    const after = JSON.parse(
+      (await c.kubectl(['get', 'controllerrevisions', '-l', 'app=agent', '-o', 'json'])).stdout,
+    ).items as Json[];
+    assert.deepEqual(after.map((x) => x.revision).sort(), [2, 3]);
+  });
+
+  it('runs daemon pods only on nodes matching the template node affinity', async () => {
+    const ds = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'picky' },
+      spec: {
+        selector: { matchLabels: { app: 'picky' } },
+        template: {
+          metadata: { labels: { app: 'picky' } },
+          spec: {
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        { key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['hollow-1'] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+            containers: [{ name: 'a', image: 'busybox:1.36' }],
+          },
+        },
+      },
+    };
+    let r = await c.kubectl(['apply', '-f', '-'], JSON.stringify(ds));
+    assert.equal(r.code, 0, r.stderr);
+    r = await c.kubectl(['rollout', 'status', 'daemonset/picky', '--timeout=30s']);
+    assert.equal(r.code, 0, r.stderr);
+    const pods = await podsOf('app=picky');
+    assert.deepEqual(pods.map((p) => (p.spec as Json).nodeName).sort(), ['hollow-0', 'hollow-2']);
+    const got = JSON.parse((await c.kubectl(['get', 'ds', 'picky', '-o', 'json'])).stdout);
+    assert.equal(got.status.desiredNumberScheduled, 2);
   });
 
   it('marks a silent node unreachable and replaces its pods elsewhere', async () => {

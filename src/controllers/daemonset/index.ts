@@ -27,12 +27,15 @@ import {
   keyOfRef,
   newControllerRef,
   podFromTemplate,
-  templateHash,
   toleratesAll,
 } from '../runtime/objects.ts';
+import { CONTROLLER_REVISIONS, pruneRevisions, revisionHash, syncRevisions } from '../runtime/revisions.ts';
 
 const DS = { group: 'apps', version: 'v1', resource: 'daemonsets' };
-export const REVISION_HASH = 'controller-revision-hash';
+
+export { REVISION_HASH } from '../runtime/revisions.ts';
+
+import { REVISION_HASH } from '../runtime/revisions.ts';
 
 export const DAEMON_TOLERATIONS: Json[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
@@ -61,22 +64,65 @@ function withTolerations(existing: Json[] = []): Json[] {
   return out;
 }
 
+/** Does a node selector requirement (In, NotIn, Exists, DoesNotExist, Gt, Lt) hold for `value`? */
+function requirementHolds(r: Json, value: string | undefined): boolean {
+  const values = (r.values ?? []) as string[];
+  switch (r.operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    case 'Gt':
+    case 'Lt': {
+      const a = Number.parseInt(value ?? '', 10);
+      const b = Number.parseInt(values[0] ?? '', 10);
+      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      return r.operator === 'Gt' ? a > b : a < b;
+    }
+    default:
+      return false;
+  }
+}
+
+/** The template's required node affinity: any term whose expressions and fields all hold. */
+export function matchesNodeAffinity(podSpec: Json, node: KubeObject): boolean {
+  const terms = podSpec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+    ?.nodeSelectorTerms as Json[] | undefined;
+  if (!terms?.length) return true;
+  const labels = node.metadata?.labels ?? {};
+  return terms.some(
+    (t) =>
+      ((t.matchExpressions ?? []).length || (t.matchFields ?? []).length) &&
+      ((t.matchExpressions ?? []) as Json[]).every((r) => requirementHolds(r, labels[r.key])) &&
+      ((t.matchFields ?? []) as Json[]).every((r) =>
+        requirementHolds(r, r.key === 'metadata.name' ? node.metadata?.name : undefined),
+      ),
+  );
+}
+
 export function shouldRun(ds: KubeObject, node: KubeObject): boolean {
   const tspec = ((ds.spec as Json)?.template?.spec ?? {}) as Json;
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries((tspec.nodeSelector ?? {}) as Json)) if (labels[k] !== v) return false;
+  if (!matchesNodeAffinity(tspec, node)) return false;
   const taints = ((node.spec as Json)?.taints ?? []) as Json[];
   return toleratesAll(withTolerations(tspec.tolerations), taints, ['NoSchedule', 'NoExecute']);
 }
 
 export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
   .owns('v1', 'pods')
+  .owns('apps/v1', 'controllerrevisions')
   .watches('v1', 'nodes', (_node, ctx) => ctx.informers.informerFor(DS).store.keys())
   .named('daemonset')
   .complete((ctx) => {
     const sets = ctx.informers.informerFor(DS).store;
     const nodes = ctx.informers.informerFor(NODES).store;
     const pods = ctx.informers.informerFor(PODS);
+    const revisions = ctx.informers.informerFor(CONTROLLER_REVISIONS).store;
     const exp = new Expectations({ now: ctx.now });
     const events = eventRecorder(ctx.client, 'daemonset-controller', {
       apiVersion: 'apps/v1',
@@ -105,7 +151,15 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
         return;
       }
       const spec = (ds.spec ?? {}) as Json;
-      const hash = templateHash(spec.template);
+      const revs = ds.metadata?.deletionTimestamp
+        ? undefined
+        : await syncRevisions(
+            ctx.client,
+            ds,
+            { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+            revisions.byIndex('namespace', namespace ?? ''),
+          );
+      const hash = revs ? revisionHash(revs.update) : '';
       const owned = (
         await claimObjects(
           ctx.client,
@@ -220,6 +274,14 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
         numberUnavailable: Math.max(0, desired - available),
         observedGeneration: ds.metadata?.generation ?? 0,
       };
+      if (revs?.collisionCount) status.collisionCount = revs.collisionCount;
+      if (revs)
+        await pruneRevisions(
+          ctx.client,
+          revs,
+          new Set(owned.map((p) => p.metadata?.labels?.[REVISION_HASH] ?? '')),
+          spec.revisionHistoryLimit ?? 10,
+        );
       if (!status.numberAvailable) delete status.numberAvailable;
       if (!status.numberUnavailable) delete status.numberUnavailable;
       if (!deepEqualJson(ds.status ?? {}, status)) {
