@@ -105,6 +105,110 @@ describe('statefulset and podgc controllers', () => {
     assert.equal((await podsOf())[0].metadata!.name, 'db-0');
   });
 
+  it('keeps revisions, rolls out above a partition only, and deletes claims per retention policy', async () => {
+    const sts = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'part' },
+      spec: {
+        replicas: 3,
+        podManagementPolicy: 'Parallel',
+        serviceName: 'part',
+        selector: { matchLabels: { app: 'part' } },
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } },
+        persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete', whenDeleted: 'Delete' },
+        template: {
+          metadata: { labels: { app: 'part' } },
+          spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'vol' },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+          },
+        ],
+      },
+    };
+    const parts = async () =>
+      (await c.client.list(PODS, { namespace: 'default', labelSelector: 'app=part' })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
+    const image = (ps: Json[], n: string) => ps.find((p) => p.metadata.name === n)?.spec.containers[0].image;
+    const get = async () => JSON.parse((await c.kubectl(['get', 'sts', 'part', '-o', 'json'])).stdout);
+    const claims = async () =>
+      (await c.kubectl(['get', 'pvc', '-o', 'name'])).stdout
+        .split('\n')
+        .filter((x) => x.includes('vol-part'));
+    let r = await c.kubectl(['apply', '-f', '-'], JSON.stringify(sts));
+    assert.equal(r.code, 0, r.stderr);
+    await until('3 ready', async () => (await parts()).filter(isReady).length === 3);
+    const first = (await get()).status;
+    assert.equal(first.currentRevision, first.updateRevision);
+    assert.match(first.updateRevision, /^part-\w+$/);
+
+    r = await c.kubectl(['set', 'image', 'statefulset/part', 'c=busybox:1.37']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await c.kubectl(['rollout', 'status', 'statefulset/part', '--timeout=30s']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('only part-2 updated', async () => {
+      const ps = await parts();
+      return ps.length === 3 && ps.every(isReady) && image(ps, 'part-2') === 'busybox:1.37';
+    });
+    let ps = await parts();
+    assert.equal(image(ps, 'part-0'), 'busybox:1.36');
+    assert.equal(image(ps, 'part-1'), 'busybox:1.36');
+    const st = (await get()).status;
+    assert.equal(st.currentRevision, first.currentRevision);
+    assert.notEqual(st.updateRevision, st.currentRevision);
+    assert.equal(st.updatedReplicas, 1);
+    assert.equal(st.currentReplicas, 2);
+    assert.equal(
+      ps.find((p) => p.metadata?.name === 'part-2')!.metadata!.labels!['controller-revision-hash'],
+      st.updateRevision,
+    );
+
+    // below the partition a lost pod comes back at the current revision
+    r = await c.kubectl(['delete', 'pod', 'part-0', '--wait=false']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('part-0 back', async () => {
+      const p = (await parts()).find((x) => x.metadata?.name === 'part-0');
+      return !!p && isReady(p) && p.metadata?.labels?.['controller-revision-hash'] === st.currentRevision;
+    });
+    assert.equal(image(await parts(), 'part-0'), 'busybox:1.36');
+
+    r = await c.kubectl(['rollout', 'history', 'statefulset/part']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^1\s/m);
+    assert.match(r.stdout, /^2\s/m);
+
+    r = await c.kubectl([
+      'patch',
+      'statefulset',
+      'part',
+      '-p',
+      '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    await until('all updated, current = update', async () => {
+      const s2 = (await get()).status;
+      return s2.currentRevision === s2.updateRevision && s2.updatedReplicas === 3 && s2.readyReplicas === 3;
+    });
+    ps = await parts();
+    assert.ok(ps.every((p) => (p.spec as Json).containers[0].image === 'busybox:1.37'));
+
+    // whenScaled: Delete — claims of removed ordinals go; whenDeleted: Delete — the rest go with the set
+    assert.equal((await claims()).length, 3);
+    r = await c.kubectl(['scale', 'statefulset', 'part', '--replicas=1']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('claims of part-1 and part-2 deleted', async () => {
+      const cl = await claims();
+      return cl.length === 1 && cl[0].endsWith('vol-part-0');
+    });
+    r = await c.kubectl(['delete', 'statefulset', 'part']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('claim of part-0 deleted with the set', async () => (await claims()).length === 0);
+  });
+
   it('collects pods bound to nodes that do not exist', async () => {
     await c.client.create(PODS, {
       apiVersion: 'v1',
