@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import YAML from 'yaml';
 import { badRequest, StatusError } from '../api/errors.ts';
 import type { KubeObject, ResourceDef, ResourceRegistry } from '../api/resource.ts';
+import type { Auth } from './auth/index.ts';
+import type { KubeletClientOptions } from './handlers/kubelet.ts';
 import { decodeBody, negotiate, type ProtobufCodec, type ResponseForm } from './negotiation.ts';
 import type { Objects } from './objects.ts';
 import type { RequestInfo } from './request-info.ts';
@@ -15,6 +17,9 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export interface User {
   name: string;
   groups: string[];
+  /** Service-account users carry the account's uid; impersonation may set one. */
+  uid?: string;
+  extra?: Record<string, string[]>;
 }
 
 /** What handlers share: the registry, the objects, optional codecs and hooks. */
@@ -24,6 +29,10 @@ export interface ServerParts {
   protobuf?: ProtobufCodec;
   /** Patch functions from src/apiserver/patch, when present. */
   patch?: PatchEngine;
+  /** Bearer tokens, impersonation, RBAC and service-account tokens (src/apiserver/auth), when enabled. */
+  auth?: Auth;
+  /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
+  kubelet?: KubeletClientOptions;
 }
 
 /** The shape we use of src/apiserver/patch; every function returns a new object. */

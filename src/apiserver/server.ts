@@ -17,11 +17,13 @@ import {
   apiResourceList,
   apiVersions,
 } from './discovery.ts';
+import { podOrTokenSubresource } from './handlers/connect.ts';
 import { create } from './handlers/create.ts';
 import { del, deleteCollection } from './handlers/delete.ts';
 import { get } from './handlers/get.ts';
 import { list } from './handlers/list.ts';
 import { patch } from './handlers/patch.ts';
+import { virtualCreate } from './handlers/review.ts';
 import { binding, eviction, scale } from './handlers/subresources.ts';
 import { update } from './handlers/update.ts';
 import { watch } from './handlers/watch.ts';
@@ -107,12 +109,17 @@ export class ApiHandler {
       res.end(ok ? 'ok' : 'not ready');
       return;
     }
-    const user = authenticate(req);
+    const auth = this.parts.auth;
+    let user = authenticate(req) ?? (auth && (await auth.authenticateBearer(req)));
     if (!user) {
       req.resume();
       throw new StatusError('Unauthorized', 'Unauthorized');
     }
+    if (auth) user = await auth.admit(req, user, method, path, url.searchParams);
     if (path === '/version') return writeObject(res, 200, VERSION_INFO);
+    if (auth && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
+      return writeObject(res, 200, path === '/openid/v1/jwks' ? auth.tokens.jwks() : auth.tokens.discovery());
+    }
     const { registry } = this.parts;
     if (path === '/api' || path === '/apis') {
       const legacy = path === '/api';
@@ -165,9 +172,12 @@ export class ApiHandler {
     const allow = (verb: string) => {
       if (!def.verbs.includes(verb)) throw methodNotAllowed(method, `${def.plural}${sub ? `/${sub}` : ''}`);
     };
+    if (def.virtual) return virtualCreate(ctx, method);
     if (sub) {
       const known = subresourceKnown(def, sub);
       if (!known) throw notFoundPath();
+      const extra = podOrTokenSubresource(ctx, method);
+      if (extra) return extra;
       if (sub === 'scale') {
         if (method === 'GET') return scale(ctx, 'get');
         if (method === 'PUT') return scale(ctx, 'update');

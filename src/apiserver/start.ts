@@ -10,13 +10,16 @@ import { isReason } from '../api/errors.ts';
 import * as protobufCodec from '../api/protobuf/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
 import type { Backend } from '../store/backend.ts';
+import { Auth } from './auth/index.ts';
 import { WatchCache } from './cache/watch-cache.ts';
 import type { PatchEngine } from './context.ts';
+import type { KubeletClientOptions } from './handlers/kubelet.ts';
+import { podStreamUpgrade } from './handlers/pod-stream.ts';
 import type { ProtobufCodec } from './negotiation.ts';
 import { Objects } from './objects.ts';
 import { patchEngine } from './patch-engine.ts';
 import { adminKubeconfig, ensurePki } from './pki/index.ts';
-import { ApiHandler, createHttpsServer } from './server.ts';
+import { ApiHandler, authenticate, createHttpsServer } from './server.ts';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -36,6 +39,10 @@ export interface StartOptions {
   controllers?: ((objects: Objects, registry: ResourceRegistry, signal: AbortSignal) => Promise<void>)[];
   /** Serve reads and watches from the watch cache (default true); false reads the store every time. */
   watchCache?: boolean;
+  /** Bearer tokens, RBAC and service-account tokens (default true); false trusts every verified certificate. */
+  auth?: boolean;
+  /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
+  kubelet?: KubeletClientOptions;
 }
 
 export interface RunningServer {
@@ -78,14 +85,19 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
   const cache = o.watchCache === false ? undefined : new WatchCache(o.backend);
   await cache?.start();
   const objects = new Objects(o.backend, { cache });
+  const auth =
+    o.auth === false ? undefined : await Auth.open({ dataDir: o.dataDir, objects, registry: o.registry });
   const handler = new ApiHandler({
     registry: o.registry,
     objects,
     protobuf: o.protobuf ?? protobufCodec,
     patch: o.patch ?? patchEngine,
+    auth,
+    kubelet: o.kubelet,
   });
   try {
     await ensureDefaultNamespaces(objects, o.registry);
+    await auth?.boot();
   } catch (e) {
     await cache?.close();
     throw e;
@@ -103,6 +115,7 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     key: pki.server.key,
     ca: pki.ca.cert,
   });
+  server.on('upgrade', podStreamUpgrade(handler.parts, authenticate));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.bind ?? '127.0.0.1', () => resolve());
