@@ -46,7 +46,9 @@ export async function createObject(
   delete m.deletionGracePeriodSeconds;
   if (def.tracksGeneration !== false) m.generation = 1;
   else delete m.generation;
-  if (def.hasStatus && def.plural !== 'pods') delete obj.status;
+  // Pods and Nodes keep the status their creator sent (agents register nodes with it).
+  if (def.hasStatus && def.plural !== 'pods' && !(def.plural === 'nodes' && def.group === ''))
+    delete obj.status;
   defaultAndValidate(def, obj);
   if (manage) obj = manage(undefined, obj);
   if (dryRun) return obj;

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { StatusError } from '../../api/errors.ts';
 import type { ServerParts, User } from '../context.ts';
 import { parseResourcePath } from '../request-info.ts';
@@ -75,6 +75,15 @@ async function upgrade(
     ca: opts.ca,
     perMessageDeflate: false,
   });
+  // The agent may speak first (exec output, the exit Status) before the client's side is up: keep it.
+  const early: [RawData, boolean][] = [];
+  let upstreamClosed: [number, Buffer] | undefined;
+  const hold = (data: RawData, binary: boolean) => early.push([data, binary]);
+  const holdClose = (code: number, reason: Buffer) => {
+    upstreamClosed = [code, reason];
+  };
+  upstream.on('message', hold);
+  upstream.on('close', holdClose);
   await new Promise<void>((resolve, reject) => {
     upstream.once('open', () => resolve());
     upstream.once('unexpected-response', (_r, res) => {
@@ -89,11 +98,16 @@ async function upgrade(
     );
   });
   wss.options.handleProtocols = () => upstream.protocol || false;
-  wss.handleUpgrade(req, socket, head, (client) => relay(client, upstream));
+  wss.handleUpgrade(req, socket, head, (client) => {
+    upstream.off('message', hold);
+    upstream.off('close', holdClose);
+    for (const [data, binary] of early) client.send(data, { binary });
+    relay(client, upstream, upstreamClosed);
+  });
 }
 
 /** Frames both ways, binary stays binary; a close on one side closes the other with its code. */
-function relay(client: WebSocket, upstream: WebSocket): void {
+function relay(client: WebSocket, upstream: WebSocket, closed?: [number, Buffer]): void {
   client.on(
     'message',
     (data, binary) => upstream.readyState === WebSocket.OPEN && upstream.send(data, { binary }),
@@ -109,6 +123,7 @@ function relay(client: WebSocket, upstream: WebSocket): void {
   upstream.on('close', (code, reason) => {
     if (client.readyState <= WebSocket.OPEN) client.close(closeCode(code), reason);
   });
+  if (closed) client.close(closeCode(closed[0]), closed[1]);
   client.on('error', () => upstream.terminate());
   upstream.on('error', () => client.terminate());
 }
