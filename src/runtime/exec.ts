@@ -35,9 +35,12 @@ export function execCommand(
   });
 }
 
+/** How a command is run to completion: `execCommand`, or a `Launcher`'s `run`. */
+export type RunCommand = (file: string, args: string[]) => Promise<ExecResult>;
+
 /** Runs a command and throws with its stderr when it fails. */
-export async function mustRun(file: string, args: string[]): Promise<string> {
-  const r = await execCommand(file, args);
+export async function mustRun(file: string, args: string[], run: RunCommand = execCommand): Promise<string> {
+  const r = await run(file, args);
   if (r.exitCode !== 0) {
     throw new Error(`${file} ${args.join(' ')}: exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
   }

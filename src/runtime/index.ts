@@ -60,6 +60,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
     });
   } catch (err) {
     await streaming.close();
+    runtime.close();
     throw err;
   }
   return {
@@ -69,6 +70,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RuntimeHandle>
     close: async () => {
       await server.close();
       await streaming.close();
+      runtime.close();
     },
   };
 }

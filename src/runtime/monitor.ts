@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CriError, GrpcStatus } from '../cri/index.ts';
 import { mustRun } from './exec.ts';
+import type { Launcher } from './launcher.ts';
 import { phase } from './phases.ts';
 
 export interface MonitorConfig {
@@ -32,6 +33,8 @@ export interface MonitorConfig {
   socketDir: string;
   /** for phase timing only */
   tag?: string;
+  /** run conmon and runc through this helper instead of forking this process */
+  launcher?: Launcher;
 }
 
 export interface ExitRecord {
@@ -99,8 +102,32 @@ export async function startMonitor(cfg: MonitorConfig): Promise<void> {
   ];
   // fd 3 is the sync pipe: conmon answers `{"data": <pid>}` once `runc create` is done, or
   // `{"data": -1, "message": "..."}` when it failed.
+  const answer = cfg.launcher
+    ? await viaLauncher(cfg.launcher, args, cfg.dir)
+    : await viaSpawn(args, cfg.dir);
+  if (answer.data <= 0) {
+    throw new CriError(GrpcStatus.UNKNOWN, `creating container ${cfg.id}: ${answer.message ?? ''}`.trim());
+  }
+  t = phase(cfg.tag ?? cfg.id, 'start:conmon+runc-create', t);
+  await mustRun('runc', ['--root', cfg.runcRoot, 'start', cfg.id], cfg.launcher?.run.bind(cfg.launcher));
+  phase(cfg.tag ?? cfg.id, 'start:runc-start', t);
+}
+
+type SyncAnswer = { data: number; message?: string };
+
+async function viaLauncher(launcher: Launcher, args: string[], cwd: string): Promise<SyncAnswer> {
+  const { line, stderr } = await launcher.runWithSyncPipe(findExecutable('conmon'), args, cwd);
+  if (!line) return { data: -1, message: stderr.trim() || 'conmon exited without an answer' };
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { data: -1, message: `bad answer from conmon: ${line}` };
+  }
+}
+
+async function viaSpawn(args: string[], cwd: string): Promise<SyncAnswer> {
   const child = spawn(findExecutable('conmon'), args, {
-    cwd: cfg.dir,
+    cwd,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     env: { ...process.env, _OCI_SYNCPIPE: '3' },
     detached: true,
@@ -132,12 +159,7 @@ export async function startMonitor(cfg: MonitorConfig): Promise<void> {
   });
   child.stderr!.destroy();
   child.unref();
-  if (answer.data <= 0) {
-    throw new CriError(GrpcStatus.UNKNOWN, `creating container ${cfg.id}: ${answer.message ?? ''}`.trim());
-  }
-  t = phase(cfg.tag ?? cfg.id, 'start:conmon+runc-create', t);
-  await mustRun('runc', ['--root', cfg.runcRoot, 'start', cfg.id]);
-  phase(cfg.tag ?? cfg.id, 'start:runc-start', t);
+  return answer;
 }
 
 /** The exit record conmon left, or undefined while the container runs. */

@@ -1,10 +1,13 @@
-import { type ExecResult, execCommand, mustRun } from './exec.ts';
+import { type ExecResult, execCommand, mustRun, type RunCommand } from './exec.ts';
 
 /** runc with Skiff's own state directory (`--root`), never the system default. */
 export class Runc {
   readonly root: string;
-  constructor(root: string) {
+  readonly #run: RunCommand;
+  /** `run` runs the short commands (state, kill, delete, update); exec always forks directly */
+  constructor(root: string, run: RunCommand = execCommand) {
     this.root = root;
+    this.#run = run;
   }
 
   args(...rest: string[]): string[] {
@@ -12,17 +15,17 @@ export class Runc {
   }
 
   async state(id: string): Promise<{ status: string; pid: number } | undefined> {
-    const r = await execCommand('runc', this.args('state', id));
+    const r = await this.#run('runc', this.args('state', id));
     if (r.exitCode !== 0) return undefined;
     return JSON.parse(r.stdout.toString());
   }
 
   async kill(id: string, signal: string): Promise<void> {
-    await execCommand('runc', this.args('kill', id, signal));
+    await this.#run('runc', this.args('kill', id, signal));
   }
 
   async delete(id: string): Promise<void> {
-    await execCommand('runc', this.args('delete', '--force', id));
+    await this.#run('runc', this.args('delete', '--force', id));
   }
 
   exec(id: string, cmd: string[], timeoutMs?: number): Promise<ExecResult> {
@@ -30,6 +33,6 @@ export class Runc {
   }
 
   async update(id: string, flags: string[]): Promise<void> {
-    await mustRun('runc', this.args('update', ...flags, id));
+    await mustRun('runc', this.args('update', ...flags, id), this.#run);
   }
 }

@@ -29,8 +29,9 @@ import {
   type UpdateContainerResourcesRequest,
 } from '../cri/index.ts';
 import { readCgroupFile, removeCgroup } from './cgroups.ts';
-import { execCommand, mustRun } from './exec.ts';
+import { mustRun, type RunCommand } from './exec.ts';
 import type { ImageStore } from './images.ts';
+import { Launcher } from './launcher.ts';
 import { type ExitRecord, monitorPid, readExit, reopenLog, startMonitor } from './monitor.ts';
 import type { PodNetwork, PodNetworkSandbox, PodPortMapping } from './network.ts';
 import { phase } from './phases.ts';
@@ -58,15 +59,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function isMountpoint(p: string): Promise<boolean> {
-  return (await execCommand('mountpoint', ['-q', p])).exitCode === 0;
+async function isMountpoint(run: RunCommand, p: string): Promise<boolean> {
+  return (await run('mountpoint', ['-q', p])).exitCode === 0;
 }
 
-async function unmount(p: string): Promise<void> {
+async function unmount(run: RunCommand, p: string): Promise<void> {
   if (!fs.existsSync(p)) return;
-  for (let i = 0; i < 5 && (await isMountpoint(p)); i++) {
-    const r = await execCommand('umount', [p]);
-    if (r.exitCode !== 0) await execCommand('umount', ['-l', p]);
+  for (let i = 0; i < 5 && (await isMountpoint(run, p)); i++) {
+    const r = await run('umount', [p]);
+    if (r.exitCode !== 0) await run('umount', ['-l', p]);
   }
 }
 
@@ -80,6 +81,8 @@ export class SkiffRuntimeService implements RuntimeService {
   readonly #images: ImageStore;
   readonly #network?: PodNetwork;
   readonly runc: Runc;
+  readonly #launcher: Launcher;
+  readonly #run: RunCommand;
   /** set by startRuntime: where Exec, Attach and PortForward URLs point */
   streaming?: StreamingServer;
 
@@ -87,9 +90,16 @@ export class SkiffRuntimeService implements RuntimeService {
     this.#stateDir = opts.stateDir;
     this.#images = opts.images;
     this.#network = opts.network;
-    this.runc = new Runc(path.join(opts.stateDir, 'runc'));
+    this.#launcher = new Launcher(path.join(opts.stateDir, 'launch'));
+    this.#run = (file, args) => this.#launcher.run(file, args);
+    this.runc = new Runc(path.join(opts.stateDir, 'runc'), this.#run);
     for (const d of ['sandboxes', 'containers', 'runc'])
       fs.mkdirSync(path.join(this.#stateDir, d), { recursive: true });
+  }
+
+  /** Stops the command helper (containers keep running). */
+  close(): void {
+    this.#launcher.close();
   }
 
   #sandboxDir(id: string) {
@@ -192,7 +202,7 @@ export class SkiffRuntimeService implements RuntimeService {
         nsArgs.push(`--${ns}=${path.join(nsDir, ns)}`);
       }
       const setup = hostNetwork ? 'hostname "$1"' : 'hostname "$1" && ip link set lo up';
-      await mustRun('unshare', [...nsArgs, 'sh', '-c', setup, 'sh', hostname]);
+      await mustRun('unshare', [...nsArgs, 'sh', '-c', setup, 'sh', hostname], this.#run);
       t = phase(id, 'sandbox:unshare', t);
       const dns = config.dnsConfig;
       const resolv =
@@ -230,10 +240,10 @@ export class SkiffRuntimeService implements RuntimeService {
   /** Tears down the network and drops the namespace files; idempotent. */
   async #releaseSandbox(sb: SandboxRecord): Promise<void> {
     const nsDir = path.join(this.#sandboxDir(sb.id), 'ns');
-    if (this.#network && !sb.hostNetwork && (await isMountpoint(path.join(nsDir, 'net')))) {
+    if (this.#network && !sb.hostNetwork && (await isMountpoint(this.#run, path.join(nsDir, 'net')))) {
       await this.#network.tearDown(this.#netSandbox(sb), { portMappings: this.#portMappings(sb) });
     }
-    for (const ns of ['net', 'ipc', 'uts']) await unmount(path.join(nsDir, ns));
+    for (const ns of ['net', 'ipc', 'uts']) await unmount(this.#run, path.join(nsDir, ns));
   }
 
   async stopPodSandbox(req: PodSandboxIdRequest) {
@@ -368,11 +378,11 @@ export class SkiffRuntimeService implements RuntimeService {
       writeJson(path.join(bundle, 'config.json'), spec);
       t = phase(sb.id, 'create:config.json', t);
       const opts = `lowerdir=${lowerDirs.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
-      await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
+      await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs], this.#run);
       writeJson(path.join(dir, 'container.json'), record);
       phase(sb.id, 'create:mount', t);
     } catch (err) {
-      await unmount(rootfs);
+      await unmount(this.#run, rootfs);
       await fsp.rm(dir, { recursive: true, force: true });
       throw err instanceof CriError ? err : criInvalid((err as Error).message);
     }
@@ -396,6 +406,7 @@ export class SkiffRuntimeService implements RuntimeService {
         logPath: c.logPath,
         socketDir: path.join(this.#stateDir, 'sock'),
         tag: c.sandboxId,
+        launcher: this.#launcher,
       });
       phase(c.sandboxId, 'start:total', t);
     } catch (err) {
@@ -465,7 +476,7 @@ export class SkiffRuntimeService implements RuntimeService {
     await this.stopContainer({ containerId: c.id, timeout: 0 });
     await this.runc.delete(c.id);
     const dir = this.#containerDir(c.id);
-    await unmount(path.join(dir, 'bundle', 'rootfs'));
+    await unmount(this.#run, path.join(dir, 'bundle', 'rootfs'));
     await fsp.rm(path.join(this.#stateDir, 'sock', c.id), { force: true });
     removeCgroup(c.cgroupsPath);
     await fsp.rm(dir, { recursive: true, force: true });
@@ -573,7 +584,7 @@ export class SkiffRuntimeService implements RuntimeService {
     const inactive = field('total_inactive_file');
     const cpu = num(readCgroupFile('cpuacct', c.cgroupsPath, 'cpuacct.usage'));
     const upper = path.join(this.#containerDir(c.id), 'upper');
-    const du = await execCommand('du', ['-sb', upper]);
+    const du = await this.#run('du', ['-sb', upper]);
     const used = Number(du.stdout.toString().split('\t')[0]) || 0;
     return {
       attributes: { id: c.id, metadata: c.metadata, labels: c.labels, annotations: c.annotations },

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Launcher, shQuote } from './launcher.ts';
+
+test('shQuote keeps every character literal', () => {
+  assert.equal(shQuote("it's $HOME"), `'it'\\''s $HOME'`);
+});
+
+test('Launcher runs commands through one shell: output, exit codes, sync pipe, concurrency', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-launcher-'));
+  const l = new Launcher(path.join(dir, 'launch'));
+  t.after(() => {
+    l.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const r = await l.run('printf', ['%s|', "it's", 'a b', '$x']);
+  assert.equal(r.stdout.toString(), "it's|a b|$x|");
+  assert.equal(r.exitCode, 0);
+  const bad = await l.run('sh', ['-c', 'echo oops >&2; exit 3']);
+  assert.equal(bad.exitCode, 3);
+  assert.equal(bad.stderr.toString(), 'oops\n');
+  assert.equal((await l.run('skiff-no-such-command', [])).exitCode, 127);
+
+  const ok = await l.runWithSyncPipe('sh', ['-c', 'pwd >&2; echo "{\\"data\\": $_OCI_SYNCPIPE}" >&3'], dir);
+  assert.deepEqual(ok, { line: '{"data": 3}', stderr: `${fs.realpathSync(dir)}\n` });
+  const none = await l.runWithSyncPipe('sh', ['-c', 'echo failed >&2; exit 1'], dir);
+  assert.deepEqual(none, { line: '', stderr: 'failed\n' });
+
+  const many = await Promise.all(Array.from({ length: 40 }, (_, i) => l.run('echo', [String(i)])));
+  assert.deepEqual(
+    many.map((m) => m.stdout.toString()),
+    Array.from({ length: 40 }, (_, i) => `${i}\n`),
+  );
+  // output files do not pile up
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'launch')), []);
+});
