@@ -12,6 +12,7 @@
  * - `skiff.dev/hollow-exit: "<code>"` — the pod's containers exit with this code: the pod
  *   ends Succeeded (0) or Failed (anything else), e.g. to complete Jobs.
  * - `skiff.dev/hollow-exit-after-seconds: "<n>"` — with hollow-exit: run this long first.
+ * - `skiff.dev/hollow-not-ready: "true"` — Running but never Ready (a failing readiness probe).
  *
  *   const nodes = await startHollowNodes({ client, count: 3, namePrefix: 'hollow-' }, signal);
  *   nodes.stopHeartbeat('hollow-1');  // its Lease stops renewing: the node goes unreachable
@@ -58,6 +59,7 @@ export interface HollowNodes {
 
 const EXIT = 'skiff.dev/hollow-exit';
 const EXIT_AFTER = 'skiff.dev/hollow-exit-after-seconds';
+const NOT_READY = 'skiff.dev/hollow-not-ready';
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -281,7 +283,13 @@ export async function startHollowNodes(o: HollowNodeOptions, signal: AbortSignal
     const t = now();
     const hostIP = `172.${16 + ((index.get(node)! >> 16) & 15)}.${(index.get(node)! >> 8) & 255}.${index.get(node)! & 255}`;
     const ip = (pod.spec as Json).hostNetwork ? hostIP : podIP(node);
-    const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: t });
+    const ready = pod.metadata?.annotations?.[NOT_READY] !== 'true';
+    const cond = (type: string) => ({
+      type,
+      status: ready || (type !== 'Ready' && type !== 'ContainersReady') ? 'True' : 'False',
+      lastProbeTime: null,
+      lastTransitionTime: t,
+    });
     await writeStatus(pod, {
       phase: 'Running',
       hostIP,
@@ -296,7 +304,7 @@ export async function startHollowNodes(o: HollowNodeOptions, signal: AbortSignal
         'Ready',
         'PodScheduled',
       ].map(cond),
-      containerStatuses: containerStatuses(pod, { running: { startedAt: t } }, true),
+      containerStatuses: containerStatuses(pod, { running: { startedAt: t } }, ready),
     });
   };
 

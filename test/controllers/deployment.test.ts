@@ -152,4 +152,30 @@ describe('deployment controller', () => {
     off();
     assert.equal(mixed, false);
   });
+  it('reports ProgressDeadlineExceeded when a rollout stops progressing', async () => {
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'stuck' },
+      spec: {
+        replicas: 2,
+        progressDeadlineSeconds: 2,
+        selector: { matchLabels: { app: 'stuck' } },
+        template: {
+          metadata: { labels: { app: 'stuck' }, annotations: { 'skiff.dev/hollow-not-ready': 'true' } },
+          spec: { containers: [{ name: 'c', image: 'nginx' }] },
+        },
+      },
+    };
+    let r = await c.kubectl(['apply', '-f', '-'], JSON.stringify(d));
+    assert.equal(r.code, 0, r.stderr);
+    r = await k('rollout', 'status', 'deployment/stuck', '--timeout=30s');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /exceeded its progress deadline/);
+    const got = JSON.parse((await k('get', 'deployment', 'stuck', '-o', 'json')).stdout);
+    const p = got.status.conditions.find((x: Json) => x.type === 'Progressing');
+    assert.equal(p.status, 'False');
+    assert.equal(p.reason, 'ProgressDeadlineExceeded');
+    assert.match(p.message, /^ReplicaSet "stuck-\w+" has timed out progressing\.$/);
+  });
 });

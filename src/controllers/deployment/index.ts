@@ -11,7 +11,9 @@
  *   Deployment. Old RSes at 0 beyond `revisionHistoryLimit` are deleted.
  * - `spec.paused` stops rollouts (scaling still applies); status conditions Available and
  *   Progressing (NewReplicaSetAvailable, ReplicaSetUpdated, DeploymentPaused) as upstream, so
- *   `kubectl rollout status|history|undo|pause|resume|restart` work.
+ *   `kubectl rollout status|history|undo|pause|resume|restart` work. Without progress (more
+ *   updated, ready or available pods, fewer old ones) for `progressDeadlineSeconds` (600),
+ *   Progressing turns False with ProgressDeadlineExceeded, and `kubectl rollout status` fails.
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
@@ -24,6 +26,7 @@ import {
   intOrPercent,
   type Json,
   newControllerRef,
+  rfc3339,
   setCondition,
   templateHash,
 } from '../runtime/objects.ts';
@@ -232,11 +235,11 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
           { metadata: { annotations: { [REVISION]: rev } } },
           { type: 'merge', namespace },
         );
-        await syncStatus(out, newRS, all, maxUnavailable);
-        return undefined;
+        const requeue = await syncStatus(out, newRS, all, maxUnavailable);
+        return requeue !== undefined ? { requeueAfter: requeue } : undefined;
       }
-      await syncStatus(d, newRS, all, maxUnavailable);
-      return undefined;
+      const requeue = await syncStatus(d, newRS, all, maxUnavailable);
+      return requeue !== undefined ? { requeueAfter: requeue } : undefined;
     };
 
     async function scale(d: KubeObject, newRS: KubeObject | undefined, olds: KubeObject[], maxSurge: number) {
@@ -365,7 +368,7 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
       newRS: KubeObject | undefined,
       all: KubeObject[],
       maxUnavailable: number,
-    ) {
+    ): Promise<number | undefined> {
       const s = spec(d);
       const replicas = s.replicas ?? 1;
       const sum = (f: (rs: KubeObject) => number) => all.reduce((n, rs) => n + f(rs), 0);
@@ -391,6 +394,7 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
       ])
         if (!next[k]) delete next[k];
       const now = ctx.now();
+      let requeue: number | undefined;
       let conds: Json[] = old.conditions ?? [];
       conds = setCondition(
         conds,
@@ -442,6 +446,18 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
           },
           now,
         );
+      } else if (newRS && isProgressDeadlineExceeded(old, next, s, now)) {
+        conds = setCondition(
+          conds,
+          {
+            type: 'Progressing',
+            status: 'False',
+            reason: 'ProgressDeadlineExceeded',
+            message: `ReplicaSet "${rsName}" has timed out progressing.`,
+            lastUpdateTime: '',
+          },
+          now,
+        );
       } else if (newRS) {
         const reason = old.conditions?.find((c: Json) => c.type === 'Progressing')?.reason;
         const msg =
@@ -459,13 +475,43 @@ export const deploymentController = controllerFor('apps/v1', 'deployments')
           },
           now,
         );
+        // progress restarts the deadline
+        if (progressed(old, next))
+          conds = conds.map((c) => (c.type === 'Progressing' ? { ...c, lastUpdateTime: rfc3339(now) } : c));
+        const p = conds.find((c) => c.type === 'Progressing');
+        const deadline = s.progressDeadlineSeconds ?? 600;
+        if (p?.status === 'True' && deadline < 2_147_483_647)
+          requeue = Math.max(100, (Date.parse(p.lastUpdateTime ?? '') || now) + deadline * 1000 - now + 50);
       }
       next.conditions = conds;
-      if (deepEqualJson(old, next)) return;
+      if (deepEqualJson(old, next)) return requeue;
       try {
         await client.updateStatus(DEPLOY, { ...d, status: next });
       } catch (e) {
         if (!isReason(e, 'NotFound')) throw e;
       }
+      return requeue;
     }
   });
+
+/** Did the rollout move since the last status: more updated, ready or available pods, fewer old ones? */
+function progressed(old: Json, next: Json): boolean {
+  const n = (o: Json, k: string) => (o[k] as number | undefined) ?? 0;
+  return (
+    n(next, 'updatedReplicas') > n(old, 'updatedReplicas') ||
+    n(next, 'readyReplicas') > n(old, 'readyReplicas') ||
+    n(next, 'availableReplicas') > n(old, 'availableReplicas') ||
+    n(next, 'replicas') - n(next, 'updatedReplicas') < n(old, 'replicas') - n(old, 'updatedReplicas')
+  );
+}
+
+/** Progressing for longer than progressDeadlineSeconds without progress (or already timed out). */
+function isProgressDeadlineExceeded(old: Json, next: Json, s: Json, now: number): boolean {
+  const p = ((old.conditions ?? []) as Json[]).find((c) => c.type === 'Progressing');
+  if (!p) return false;
+  if (p.reason === 'ProgressDeadlineExceeded') return !progressed(old, next);
+  if (p.status !== 'True' || p.reason === 'NewReplicaSetAvailable' || progressed(old, next)) return false;
+  const deadline = s.progressDeadlineSeconds ?? 600;
+  const since = Date.parse(p.lastUpdateTime ?? '');
+  return !Number.isNaN(since) && since + deadline * 1000 <= now;
+}
