@@ -13,7 +13,11 @@ describe('job, cronjob and serviceaccount controllers', () => {
   let c: Cluster;
   before(async () => {
     c = await startCluster({
-      manager: { controllers: ['job', 'cronjob', 'serviceaccount'], now: () => Date.now() + offset },
+      manager: {
+        controllers: ['job', 'cronjob', 'serviceaccount'],
+        now: () => Date.now() + offset,
+        options: { job: { backoffBaseMs: 1000 } },
+      },
     });
   });
   after(async () => {

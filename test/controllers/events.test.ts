@@ -10,7 +10,12 @@ type Json = Record<string, any>;
 describe('controller events', () => {
   let c: Cluster;
   before(async () => {
-    c = await startCluster({ manager: { controllers: ['deployment', 'replicaset', 'job'] } });
+    c = await startCluster({
+      manager: {
+        controllers: ['deployment', 'replicaset', 'job'],
+        options: { job: { backoffBaseMs: 1500 } },
+      },
+    });
   });
   after(async () => {
     await c?.close();
@@ -99,6 +104,35 @@ describe('controller events', () => {
     r = await c.kubectl(['describe', 'job', 'once']);
     assert.match(r.stdout, /SuccessfulCreate\s+.*job-controller\s+Created pod: once-\S+/);
     assert.match(r.stdout, /Completed\s+\d+s\s+job-controller\s+Job completed/);
+  });
+
+  it('backs off before replacing a failed Job pod, then records BackoffLimitExceeded', async () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'flaky' },
+      spec: {
+        backoffLimit: 1,
+        template: {
+          metadata: { annotations: { 'skiff.dev/hollow-exit': '1' } },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    };
+    let r = await c.kubectl(['apply', '-f', '-'], JSON.stringify(job));
+    assert.equal(r.code, 0, r.stderr);
+    r = await c.kubectl(['wait', '--for=condition=failed', 'job/flaky', '--timeout=30s']);
+    assert.equal(r.code, 0, r.stderr);
+    const pods = JSON.parse((await c.kubectl(['get', 'pods', '-l', 'job-name=flaky', '-o', 'json'])).stdout)
+      .items as Json[];
+    assert.equal(pods.length, 2);
+    const [a, b] = pods.map((p) => Date.parse(p.metadata.creationTimestamp)).sort();
+    assert.ok(b - a >= 1000, `replacement made ${b - a} ms after the first pod`);
+    await until('BackoffLimitExceeded event', async () =>
+      (await eventsFor('Job', 'flaky')).some(
+        (e) => e.reason === 'BackoffLimitExceeded' && e.type === 'Warning',
+      ),
+    );
   });
 
   it('counts a repeated event on one Event object', async () => {

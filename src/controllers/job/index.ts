@@ -9,7 +9,8 @@
  * `ttlSecondsAfterFinished` is deleted (background propagation) that long after it finished.
  *
  * Counts come from the pods the Job owns (no tracking finalizers): a terminated pod removed
- * by someone else no longer counts. Pods are recreated without the upstream back-off delay.
+ * by someone else no longer counts. A failed pod is replaced after a back-off (10 s doubling per
+ * failure, capped at 6 min; `options.job.backoffBaseMs` / `backoffMaxMs` change it).
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
@@ -156,7 +157,13 @@ export const jobController = controllerFor('batch/v1', 'jobs')
               ? 0
               : parallelism;
         want = Math.max(0, want);
-        const diff = want - active.length;
+        let diff = want - active.length;
+        // back-off before replacing failed pods: base doubling per failure, capped
+        const wait = failed > 0 ? backoffWait(owned, failed, now, ctx.options.job ?? {}) : 0;
+        if (diff > 0 && wait > 0) {
+          requeue = Math.min(requeue ?? Number.POSITIVE_INFINITY, wait);
+          diff = 0;
+        }
         if (diff > 0) {
           exp.expectCreations(key, diff);
           const ref = newControllerRef(job, 'batch/v1', 'Job');
@@ -237,3 +244,33 @@ export const jobController = controllerFor('batch/v1', 'jobs')
       return requeue !== undefined ? { requeueAfter: requeue } : undefined;
     };
   });
+
+/** When the pod finished: its latest container finish time, else its last condition change. */
+function finishedAt(p: KubeObject): number {
+  const st = (p.status ?? {}) as Json;
+  const times = [
+    ...((st.containerStatuses ?? []) as Json[]).map((c) => c.state?.terminated?.finishedAt),
+    ...((st.conditions ?? []) as Json[]).map((c) => c.lastTransitionTime),
+  ]
+    .map((t) => Date.parse(t ?? ''))
+    .filter((t) => !Number.isNaN(t));
+  return times.length ? Math.max(...times) : Date.parse(p.metadata?.creationTimestamp ?? '') || 0;
+}
+
+/**
+ * Milliseconds still to wait before a replacement pod, as upstream: `backoffBaseMs` (10 s)
+ * doubled for each failure after the first, capped at `backoffMaxMs` (6 min), counted from the
+ * latest failure. Options: `options.job.backoffBaseMs`, `options.job.backoffMaxMs`.
+ */
+export function backoffWait(
+  pods: KubeObject[],
+  failed: number,
+  now: number,
+  opts: Record<string, unknown>,
+): number {
+  const base = Number(opts.backoffBaseMs ?? 10_000);
+  const max = Number(opts.backoffMaxMs ?? 360_000);
+  const last = Math.max(0, ...pods.filter((p) => podPhase(p) === 'Failed').map(finishedAt));
+  const delay = Math.min(max, base * 2 ** Math.min(30, failed - 1));
+  return Math.max(0, last + delay - now);
+}
