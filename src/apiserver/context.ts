@@ -10,6 +10,7 @@ import type { KubeletClientOptions } from './handlers/kubelet.ts';
 import { decodeBody, negotiate, type ProtobufCodec, type ResponseForm } from './negotiation.ts';
 import type { Objects } from './objects.ts';
 import type { RequestInfo } from './request-info.ts';
+import type { ServiceIpAllocator } from './service-ips/index.ts';
 import { toTable } from './table.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -33,6 +34,8 @@ export interface ServerParts {
   auth?: Auth;
   /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
   kubelet?: KubeletClientOptions;
+  /** Cluster IPs and node ports of Services (src/apiserver/service-ips), when allocated here. */
+  serviceIps?: ServiceIpAllocator;
 }
 
 /** The shape we use of src/apiserver/patch; every function returns a new object. */
@@ -165,7 +168,35 @@ export function writeBody(
   };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   res.writeHead(code, headers);
-  res.end(body);
+  if (typeof body !== 'string' || body.length <= LARGE_BODY) res.end(body);
+  else writeInPieces(res, body);
+}
+
+/** Bodies longer than this (in UTF-16 units) go out in pieces of this size. */
+const LARGE_BODY = 256 * 1024;
+
+/**
+ * A large body (a list of thousands of objects) written a piece at a time as the client
+ * reads it: written at once, the whole text would wait in native memory twice over (as
+ * UTF-8 and as TLS records) for a slow reader, and the allocator keeps that memory.
+ */
+function writeInPieces(res: ServerResponse, body: string): void {
+  let at = 0;
+  const pump = (): void => {
+    while (at < body.length) {
+      let end = Math.min(at + LARGE_BODY, body.length);
+      const last = body.charCodeAt(end - 1);
+      if (last >= 0xd800 && last <= 0xdbff && end < body.length) end++; // keep a surrogate pair whole
+      const more = res.write(body.slice(at, end));
+      at = end;
+      if (!more && at < body.length) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
 }
 
 function tryEncode(protobuf: ProtobufCodec, obj: unknown): Uint8Array | undefined {

@@ -20,6 +20,7 @@ import { Objects } from './objects.ts';
 import { patchEngine } from './patch-engine.ts';
 import { adminKubeconfig, ensurePki } from './pki/index.ts';
 import { ApiHandler, authenticate, createHttpsServer } from './server.ts';
+import { serviceIpAllocator } from './service-ips/index.ts';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -43,6 +44,8 @@ export interface StartOptions {
   auth?: boolean;
   /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
   kubelet?: KubeletClientOptions;
+  /** Service cluster IPs and node ports: false leaves them unallocated (default on, 10.43.0.0/16, 30000-32767). */
+  serviceIps?: false | { cidr?: string; nodePortRange?: string };
 }
 
 export interface RunningServer {
@@ -94,6 +97,8 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     patch: o.patch ?? patchEngine,
     auth,
     kubelet: o.kubelet,
+    serviceIps:
+      o.serviceIps === false ? undefined : serviceIpAllocator({ backend: o.backend, ...o.serviceIps }),
   });
   try {
     await ensureDefaultNamespaces(objects, o.registry);
@@ -103,7 +108,13 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     throw e;
   }
   const abort = new AbortController();
-  const daemons = (o.controllers ?? []).map((c) =>
+  const serviceIps = handler.parts.serviceIps;
+  const daemons = [
+    ...(o.controllers ?? []),
+    ...(serviceIps
+      ? [(_o: Objects, _r: ResourceRegistry, signal: AbortSignal) => serviceIps.repair(signal)]
+      : []),
+  ].map((c) =>
     c(objects, o.registry, abort.signal).catch((e) => {
       if (!abort.signal.aborted) console.error('apiserver: controller stopped:', e);
     }),

@@ -2,6 +2,7 @@
 
 import { invalid } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
+import { admitCreate } from '../admission/index.ts';
 import type { Ctx, ManageFields } from '../context.ts';
 import type { Objects } from '../objects.ts';
 import {
@@ -23,7 +24,15 @@ export async function create(ctx: Ctx): Promise<void> {
   checkNamespace(ctx, obj);
   fieldValidation(ctx, obj);
   await requireNamespace(ctx, true);
-  const created = await createObject(ctx.parts.objects, ctx.def, obj, ctx.dryRun, fieldManagement(ctx));
+  const undo = await admitCreate(ctx.parts, ctx.def, obj);
+  let created: KubeObject;
+  try {
+    created = await createObject(ctx.parts.objects, ctx.def, obj, ctx.dryRun, fieldManagement(ctx));
+  } catch (e) {
+    await undo().catch(() => {});
+    throw e;
+  }
+  if (ctx.dryRun) await undo();
   ctx.send(201, created);
 }
 

@@ -10,6 +10,7 @@
  */
 import { badRequest, conflict, isReason, StatusError } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
+import { afterDelete } from '../admission/index.ts';
 import { type Ctx, readBody } from '../context.ts';
 import { decodeBody } from '../negotiation.ts';
 import { type Objects, qualifiedOf } from '../objects.ts';
@@ -53,6 +54,7 @@ export async function deleteOptionsOf(ctx: Ctx): Promise<DeleteOptions> {
 export async function del(ctx: Ctx): Promise<void> {
   const opts = await deleteOptionsOf(ctx);
   const res = await deleteObject(ctx.parts.objects, ctx.def, ctx.namespace, ctx.info.name!, opts);
+  if (res.deleted && !ctx.dryRun) await afterDelete(ctx.parts, ctx.def, res.deleted);
   if (res.obj) ctx.send(200, res.obj);
   else ctx.send(200, successStatus(ctx.def, res.deleted!));
 }

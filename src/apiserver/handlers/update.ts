@@ -1,6 +1,7 @@
 /** PUT: replace an object, optionally conditional on its resourceVersion; /status writes only status. */
 import { badRequest, conflict, notFound } from '../../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../../api/resource.ts';
+import { admitUpdate } from '../admission/index.ts';
 import type { Ctx, ManageFields } from '../context.ts';
 import { MODIFIED_MESSAGE, type Objects, qualifiedOf } from '../objects.ts';
 import {
@@ -32,6 +33,7 @@ export async function update(ctx: Ctx): Promise<void> {
     subresource: ctx.info.subresource,
     dryRun: ctx.dryRun,
     manage: fieldManagement(ctx),
+    admit: (old, next) => admitUpdate(ctx.parts, ctx.def, old, next),
   });
   ctx.send(200, out);
 }
@@ -43,6 +45,8 @@ export interface UpdateOptions {
   base?: { obj: KubeObject; modRevision: number };
   /** Records the write's managedFields (after the no-op check: a write that changes nothing stays one). */
   manage?: ManageFields;
+  /** Update admission (a Service keeping its cluster IP), before defaulting and validation. */
+  admit?: (old: KubeObject, next: KubeObject) => Promise<void>;
 }
 
 /**
@@ -74,6 +78,7 @@ export async function updateObject(
   }
   keepServerMetadata(obj, old);
   bumpGeneration(def, obj, old);
+  if (opts.subresource !== 'status' && opts.admit && !opts.dryRun) await opts.admit(old, obj);
   if (opts.subresource !== 'status') defaultAndValidate(def, obj, old);
   obj.metadata!.resourceVersion = old.metadata?.resourceVersion;
   if (unchanged(obj, old)) return old;
