@@ -47,6 +47,7 @@ import {
   writeJson,
 } from './state.ts';
 
+type RecordKind = 'sandboxes' | 'containers';
 const newId = () => randomBytes(32).toString('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -83,6 +84,7 @@ export class SkiffRuntimeService implements RuntimeService {
   readonly runc: Runc;
   readonly #launcher: Launcher;
   readonly #run: RunCommand;
+  #cache?: { sandboxes: Map<string, SandboxRecord>; containers: Map<string, ContainerRecord> };
   /** set by startRuntime: where Exec, Attach and PortForward URLs point */
   streaming?: StreamingServer;
 
@@ -122,13 +124,50 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   /** Finds a record by full ID or unique prefix (as crictl allows). */
-  #resolve(kind: string, file: string, id: string | undefined): unknown {
+  #resolve(kind: RecordKind, _file: string, id: string | undefined): unknown {
     if (!id) throw criInvalid('ID must not be empty');
-    const dir = path.join(this.#stateDir, kind);
-    const exact = readJson(path.join(dir, id, file));
+    const records = this.#records(kind);
+    const exact = records.get(id);
     if (exact) return exact;
-    const matches = fs.readdirSync(dir).filter((n) => n.startsWith(id));
-    return matches.length === 1 ? readJson(path.join(dir, matches[0], file)) : undefined;
+    const matches = [...records.keys()].filter((n) => n.startsWith(id));
+    return matches.length === 1 ? records.get(matches[0]) : undefined;
+  }
+
+  /**
+   * The sandbox and container records, read from disk once and then kept in step with every
+   * write: listing no longer re-reads and re-parses every record file on every call (the agent
+   * lists per pod sync, which made each list O(pods) in file reads). Disk stays the truth
+   * across restarts; this process is its only writer.
+   */
+  #records(kind: 'sandboxes'): Map<string, SandboxRecord>;
+  #records(kind: 'containers'): Map<string, ContainerRecord>;
+  #records(kind: RecordKind): Map<string, SandboxRecord | ContainerRecord>;
+  #records(kind: RecordKind): Map<string, SandboxRecord | ContainerRecord> {
+    this.#cache ??= {
+      sandboxes: new Map(
+        listRecords<SandboxRecord>(path.join(this.#stateDir, 'sandboxes'), 'sandbox.json').map((r) => [
+          r.id,
+          r,
+        ]),
+      ),
+      containers: new Map(
+        listRecords<ContainerRecord>(path.join(this.#stateDir, 'containers'), 'container.json').map((r) => [
+          r.id,
+          r,
+        ]),
+      ),
+    };
+    return this.#cache[kind];
+  }
+
+  #saveSandbox(sb: SandboxRecord): void {
+    writeJson(path.join(this.#sandboxDir(sb.id), 'sandbox.json'), sb);
+    this.#records('sandboxes').set(sb.id, sb);
+  }
+
+  #saveContainer(c: ContainerRecord): void {
+    writeJson(path.join(this.#containerDir(c.id), 'container.json'), c);
+    this.#records('containers').set(c.id, c);
   }
 
   #netSandbox(sb: SandboxRecord): PodNetworkSandbox {
@@ -215,7 +254,7 @@ export class SkiffRuntimeService implements RuntimeService {
           : await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
       await fsp.writeFile(path.join(dir, 'resolv.conf'), resolv);
       await fsp.writeFile(path.join(dir, 'hostname'), `${hostname}\n`);
-      writeJson(path.join(dir, 'sandbox.json'), record);
+      this.#saveSandbox(record);
       t = phase(id, 'sandbox:files', t);
       if (this.#network && !hostNetwork) {
         const { ips } = await this.#network.setUp(this.#netSandbox(record), {
@@ -227,10 +266,11 @@ export class SkiffRuntimeService implements RuntimeService {
       const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
       for (const ip of record.ips) hosts.push(`${ip}\t${hostname}`);
       await fsp.writeFile(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
-      writeJson(path.join(dir, 'sandbox.json'), record);
+      this.#saveSandbox(record);
       phase(id, 'sandbox:hosts', t);
     } catch (err) {
       await this.#releaseSandbox(record).catch(() => {});
+      this.#records('sandboxes').delete(id);
       await fsp.rm(dir, { recursive: true, force: true });
       throw err;
     }
@@ -259,7 +299,7 @@ export class SkiffRuntimeService implements RuntimeService {
     }
     await this.#releaseSandbox(sb);
     sb.state = 'SANDBOX_NOTREADY';
-    writeJson(path.join(this.#sandboxDir(sb.id), 'sandbox.json'), sb);
+    this.#saveSandbox(sb);
     return {};
   }
 
@@ -276,12 +316,13 @@ export class SkiffRuntimeService implements RuntimeService {
     }
     await this.#releaseSandbox(sb);
     if (sb.ownCgroup) removeCgroup(sb.cgroupParent);
+    this.#records('sandboxes').delete(sb.id);
     await fsp.rm(this.#sandboxDir(sb.id), { recursive: true, force: true });
     return {};
   }
 
   #sandboxes(): SandboxRecord[] {
-    return listRecords<SandboxRecord>(path.join(this.#stateDir, 'sandboxes'), 'sandbox.json');
+    return [...this.#records('sandboxes').values()];
   }
 
   async podSandboxStatus(req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> {
@@ -379,10 +420,11 @@ export class SkiffRuntimeService implements RuntimeService {
       t = phase(sb.id, 'create:config.json', t);
       const opts = `lowerdir=${lowerDirs.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
       await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs], this.#run);
-      writeJson(path.join(dir, 'container.json'), record);
+      this.#saveContainer(record);
       phase(sb.id, 'create:mount', t);
     } catch (err) {
       await unmount(this.#run, rootfs);
+      this.#records('containers').delete(id);
       await fsp.rm(dir, { recursive: true, force: true });
       throw err instanceof CriError ? err : criInvalid((err as Error).message);
     }
@@ -395,7 +437,7 @@ export class SkiffRuntimeService implements RuntimeService {
     if (c.startedAt)
       throw new CriError(GrpcStatus.FAILED_PRECONDITION, `container ${c.id} was already started`);
     c.startedAt = nowNs();
-    writeJson(path.join(dir, 'container.json'), c);
+    this.#saveContainer(c);
     const t = performance.now();
     try {
       await startMonitor({
@@ -479,12 +521,13 @@ export class SkiffRuntimeService implements RuntimeService {
     await unmount(this.#run, path.join(dir, 'bundle', 'rootfs'));
     await fsp.rm(path.join(this.#stateDir, 'sock', c.id), { force: true });
     removeCgroup(c.cgroupsPath);
+    this.#records('containers').delete(c.id);
     await fsp.rm(dir, { recursive: true, force: true });
     return {};
   }
 
   #containers(): ContainerRecord[] {
-    return listRecords<ContainerRecord>(path.join(this.#stateDir, 'containers'), 'container.json');
+    return [...this.#records('containers').values()];
   }
 
   async listContainers(req: ListContainersRequest) {
@@ -550,7 +593,7 @@ export class SkiffRuntimeService implements RuntimeService {
     if ((await this.#state(c)).state === 'CONTAINER_RUNNING' && flags.length > 0)
       await this.runc.update(c.id, flags);
     c.resources = { ...c.resources, ...r };
-    writeJson(path.join(this.#containerDir(c.id), 'container.json'), c);
+    this.#saveContainer(c);
     return {};
   }
 
