@@ -408,7 +408,17 @@ async function serve(storeUrl: string, dir: string): Promise<void> {
     registry: builtinRegistry(),
     patch: patchEngine,
   });
-  process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+  process.on('SIGUSR2', () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    if (process.env.SKIFF_BENCH_MEMORY) {
+      const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+      const m = process.memoryUsage();
+      const objects = server.objects.cache?.objectCount ?? 0;
+      process.stderr.write(
+        `bench-api serve: rss ${mib(m.rss)} heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} cached objects ${objects}\n`,
+      );
+    }
+  });
   process.stdout.write(`ready ${server.url}\n`);
   await new Promise((r) => process.once('SIGTERM', r));
   await server.close();
@@ -545,6 +555,11 @@ class Conn {
   readonly #port: number;
   #sock?: tls.TLSSocket;
   #buf: Buffer = Buffer.alloc(0);
+  /** Chunks received after #buf while a long body is still incomplete (joined once, not per chunk). */
+  #more: Buffer[] = [];
+  #moreBytes = 0;
+  /** Bytes #buf plus #more must reach before parsing again (a known body length). */
+  #need = 0;
   #waiting?: { resolve: (r: { code: number; text: string }) => void; reject: (e: Error) => void };
 
   constructor(creds: Creds) {
@@ -565,13 +580,24 @@ class Conn {
     });
     sock.setNoDelay(true);
     sock.on('data', (c: Buffer) => {
-      this.#buf = this.#buf.length ? Buffer.concat([this.#buf, c]) : c;
+      if (!this.#buf.length) this.#buf = c;
+      else {
+        this.#more.push(c);
+        this.#moreBytes += c.length;
+        if (this.#buf.length + this.#moreBytes < this.#need) return;
+        this.#buf = Buffer.concat([this.#buf, ...this.#more]);
+        this.#more = [];
+        this.#moreBytes = 0;
+      }
       this.#parse();
     });
     const fail = (e: Error) => {
       if (this.#sock !== sock) return; // an older connection, already given up
       this.#sock = undefined;
       this.#buf = Buffer.alloc(0);
+      this.#more = [];
+      this.#moreBytes = 0;
+      this.#need = 0;
       const w = this.#waiting;
       this.#waiting = undefined;
       w?.reject(e);
@@ -603,7 +629,11 @@ class Conn {
     let rest: Buffer;
     if (len) {
       const total = end + 4 + Number(len[1]);
-      if (buf.length < total) return;
+      if (buf.length < total) {
+        this.#need = total;
+        return;
+      }
+      this.#need = 0;
       text = buf.toString('utf8', end + 4, total);
       rest = buf.subarray(total);
     } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
