@@ -4,6 +4,8 @@
  *   const s = await startApiServer({ dataDir, port: 0, backend, registry });
  *   // s.url, s.kubeconfigPath (admin, embedded certs), s.objects (in-process access), s.close()
  */
+
+export { ensureJoinToken } from './auth/index.ts';
 export type { PatchEngine, ServerParts, User } from './context.ts';
 export { type DeleteOptions, deleteObject } from './handlers/delete.ts';
 export { groupSegment, objectKey, resourcePrefix } from './keys.ts';

@@ -63,6 +63,8 @@ export async function agentCommand(args: string[]): Promise<number> {
         bridge: values['cni-bridge']!,
         criEndpoint: values['container-runtime-endpoint'],
         kubeletPort: Number(values['kubelet-port']),
+        // The API server presents the join token when it calls this kubelet (logs, exec).
+        ...(values.token ? { kubeletAuth: { tokens: [values.token] } } : {}),
       },
       stop.signal,
     );

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { isReason } from '../api/errors.ts';
 import type { RestClient } from '../client/index.ts';
 import { NODES } from '../client/index.ts';
-import { type Agent, startAgent } from '../kubelet/index.ts';
+import { type Agent, type KubeletAuth, startAgent } from '../kubelet/index.ts';
 import { cniNetwork, defaultConflist } from '../network/cni/index.ts';
 import { DNS_SERVICE_IP, runNetworkPolicy, runNodeDns, runServiceProxy } from '../network/index.ts';
 import { runNodeRoutes } from '../network/routes/index.ts';
@@ -51,6 +51,8 @@ export interface NodeOptions {
   mirrors?: { url: string; caPem?: string }[];
   kubeletAddress?: string;
   kubeletPort?: number;
+  /** Who may call the kubelet (logs, exec): the API server presents the cluster's join token. */
+  kubeletAuth?: KubeletAuth;
   hostIP?: string;
   /** Default: the cluster DNS Service's address when `services` is on. */
   clusterDNS?: string[];
@@ -124,6 +126,7 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
         hostIP: o.hostIP,
         address: o.kubeletAddress ?? '127.0.0.1',
         port: o.kubeletPort ?? 10250,
+        auth: o.kubeletAuth,
         clusterDNS,
         labels: o.labels,
         log: o.log,

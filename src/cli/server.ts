@@ -3,14 +3,20 @@
  *
  *   skiff server [--data-dir DIR] [--port N] [--bind ADDRESS] [--store sqlite|etcd|memory]
  *                [--etcd-endpoints URLS] [--disable-agent] [--hollow-nodes N] [--node-name NAME]
- *                [--pod-cidr CIDR] [--cluster-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
+ *                [--pod-cidr CIDR] [--cluster-cidr CIDR] [--service-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
  *                [--kubelet-port N] [--registry-port N]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinRegistry } from '../api/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
-import { ensurePki, patchEngine, type RunningServer, startApiServer } from '../apiserver/index.ts';
+import {
+  ensureJoinToken,
+  ensurePki,
+  patchEngine,
+  type RunningServer,
+  startApiServer,
+} from '../apiserver/index.ts';
 import { RestClient } from '../client/index.ts';
 import { runEndpointControllers } from '../controllers/endpointslice/index.ts';
 import { runGarbageCollector } from '../controllers/garbage-collector/index.ts';
@@ -37,6 +43,8 @@ export interface ServerFlags {
   /** This node's pod CIDR; absent: the node IPAM controller assigns one from clusterCIDR. */
   podCIDR?: string;
   clusterCIDR: string;
+  /** Where Services' cluster IPs come from; the cluster DNS Service takes its 10th address. */
+  serviceCIDR: string;
   cniBridge: string;
   /** An external CRI endpoint for the agent (e.g. containerd); default Skiff's own runtime. */
   containerRuntimeEndpoint?: string;
@@ -73,6 +81,7 @@ export function parseServerFlags(args: string[]): ServerFlags {
         'node-name': { type: 'string' },
         'pod-cidr': { type: 'string' },
         'cluster-cidr': { type: 'string', default: '10.42.0.0/16' },
+        'service-cidr': { type: 'string', default: '10.43.0.0/16' },
         'cni-bridge': { type: 'string', default: 'skiff0' },
         'container-runtime-endpoint': { type: 'string' },
         'kubelet-port': { type: 'string', default: '10250' },
@@ -93,6 +102,8 @@ export function parseServerFlags(args: string[]): ServerFlags {
     throw new UsageError(`--pod-cidr: not an IPv4 CIDR: ${podCIDR}`);
   const clusterCIDR = values['cluster-cidr'] as string;
   if (!CIDR.test(clusterCIDR)) throw new UsageError(`--cluster-cidr: not an IPv4 CIDR: ${clusterCIDR}`);
+  const serviceCIDR = values['service-cidr'] as string;
+  if (!CIDR.test(serviceCIDR)) throw new UsageError(`--service-cidr: not an IPv4 CIDR: ${serviceCIDR}`);
   const bridge = values['cni-bridge'] as string;
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
     throw new UsageError(`--cni-bridge: not a Linux interface name (1-15 characters): ${bridge}`);
@@ -107,11 +118,22 @@ export function parseServerFlags(args: string[]): ServerFlags {
     nodeName: values['node-name'] as string | undefined,
     podCIDR,
     clusterCIDR,
+    serviceCIDR,
     cniBridge: bridge,
     containerRuntimeEndpoint: values['container-runtime-endpoint'] as string | undefined,
     kubeletPort: portFlag('kubelet-port', values['kubelet-port'] as string),
     registryPort: portFlag('registry-port', values['registry-port'] as string),
   };
+}
+
+/** The n-th address of an IPv4 CIDR (`10.43.0.0/16`, 10 → `10.43.0.10`). */
+export function nthAddress(cidr: string, n: number): string {
+  const v =
+    cidr
+      .split('/')[0]
+      .split('.')
+      .reduce((a, b) => a * 256 + Number(b), 0) + n;
+  return [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
 }
 
 export function storeUrl(f: Pick<ServerFlags, 'store' | 'dataDir' | 'etcdEndpoints'>): string {
@@ -163,6 +185,8 @@ export async function boot(
     closers.push(() => backend.close());
     daemon('compactor', new Compactor(backend).start(signal));
     const registry = extra.registry ?? builtinRegistry(); // 2
+    // Nodes join with this token, and the API server presents it to their kubelets (logs, exec).
+    const joinToken = await ensureJoinToken(flags.dataDir);
     const server = await startApiServer({
       // 3
       dataDir: flags.dataDir,
@@ -172,6 +196,8 @@ export async function boot(
       registry,
       patch: patchEngine,
       controllers: [runGarbageCollector, runNamespaceController],
+      kubelet: { token: joinToken },
+      serviceIps: { cidr: flags.serviceCIDR },
     });
     closers.push(() => server.close());
     const client = await RestClient.fromKubeconfig(server.kubeconfigPath); // 4
@@ -179,7 +205,8 @@ export async function boot(
     daemon('controller manager', startControllerManager({ client }, signal)); // 5
     daemon('endpoint controllers', runEndpointControllers(client, signal));
     daemon('node IPAM', runNodeIpam(client, { clusterCIDR: flags.clusterCIDR, nodeMaskSize: 24 }, signal));
-    await ensureClusterDns({ client });
+    const clusterDNS = nthAddress(flags.serviceCIDR, 10);
+    await ensureClusterDns({ client, clusterIP: clusterDNS });
     daemon('scheduler', startScheduler({ client }, signal)); // 6
     const pki = await ensurePki(flags.dataDir); // 7
     const images = await startClusterRegistry({
@@ -203,11 +230,12 @@ export async function boot(
           criEndpoint: flags.containerRuntimeEndpoint,
           mirrors: [{ url: images.url, caPem: images.caPem }],
           kubeletPort: flags.kubeletPort,
+          kubeletAddress: flags.bind,
+          kubeletAuth: { tokens: [joinToken] },
           // On a node address other than "everywhere", the kubelet listens there and reports it.
-          ...(flags.bind !== '0.0.0.0' && flags.bind !== '127.0.0.1'
-            ? { kubeletAddress: flags.bind, hostIP: flags.bind }
-            : {}),
+          ...(flags.bind !== '0.0.0.0' ? { hostIP: flags.bind } : {}),
           clusterCIDR: flags.clusterCIDR,
+          clusterDNS: [clusterDNS],
         },
         signal,
       );

@@ -15,6 +15,7 @@ import { buildTestImage } from '../../src/runtime/index.ts';
 import { type SkiffServer, startSkiffServer, until } from './skiff.ts';
 
 const run = promisify(execFile);
+const kubeEnv = () => ({ ...process.env, KUBECONFIG: s.kubeconfig });
 let s: SkiffServer;
 let imageDir: string;
 
@@ -44,7 +45,7 @@ spec:
       containers:
       - name: httpd
         image: skiff.local/busybox:1.35
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && echo serving $(hostname) && exec httpd -f -p 8080 -h /www"]
         ports:
         - containerPort: 8080
 `;
@@ -94,6 +95,39 @@ test('a Deployment from kubectl apply runs real containers that answer on their 
     assert.equal(stdout.trim(), p.metadata.name, 'each pod answers with its own hostname');
   }
   assert.match(await s.kubectl('apply', '-f', file), /deployment.apps\/web unchanged/);
+});
+
+test('kubectl logs and exec reach the containers through the API server and the kubelet', async () => {
+  const [pod] = await pods();
+  const name = pod.metadata.name;
+  assert.match(await s.kubectl('logs', name), new RegExp(`serving ${name}`));
+  assert.equal((await s.kubectl('exec', name, '--', 'cat', '/www/index.html')).trim(), name);
+  await assert.rejects(
+    run('kubectl', ['exec', name, '--', 'sh', '-c', 'exit 3'], { env: kubeEnv() }),
+    (e: any) => {
+      assert.equal(e.code, 3, "the exit code of the command is kubectl's");
+      return true;
+    },
+  );
+});
+
+test('a Service gets a cluster IP that balances over the pods, and its name resolves in cluster DNS', async () => {
+  await s.kubectl('expose', 'deployment/web', '--port=80', '--target-port=8080');
+  const svc = JSON.parse(await s.kubectl('get', 'service', 'web', '-o', 'json'));
+  const ip: string = svc.spec.clusterIP;
+  const prefix = s.serviceCIDR.split('.').slice(0, 3).join('.');
+  assert.ok(ip.startsWith(`${prefix}.`), `cluster IP ${ip} in ${s.serviceCIDR}`);
+  const names = new Set((await pods()).map((p) => p.metadata.name));
+  const seen = new Set<string>();
+  await until('both pods answer through the cluster IP', async () => {
+    const { stdout } = await run('timeout', ['5', 'busybox', 'wget', '-qO-', `http://${ip}/`]);
+    assert.ok(names.has(stdout.trim()), `answer ${stdout} is one of the pods`);
+    seen.add(stdout.trim());
+    return seen.size === 2;
+  });
+  const [pod] = [...names];
+  const lookup = await s.kubectl('exec', pod, '--', 'nslookup', 'web.default.svc.cluster.local');
+  assert.match(lookup, new RegExp(`Address:? *${ip.replaceAll('.', '\\.')}`));
 });
 
 test('scaling adds and removes real pods, and removed pods leave nothing behind', async () => {

@@ -18,6 +18,7 @@ export interface SkiffServer {
   kubeconfig: string;
   bridge: string;
   podCIDR: string;
+  serviceCIDR: string;
   proc: ChildProcess;
   output(): string;
   kubectl(...args: string[]): Promise<string>;
@@ -32,12 +33,14 @@ export async function startSkiffServer(extra: string[] = []): Promise<SkiffServe
   const id = Math.floor(Math.random() * 0xffff);
   const bridge = `ske${id.toString(16)}`;
   const podCIDR = `10.${200 + (id % 50)}.${id >> 8}.0/24`;
+  const serviceCIDR = `10.${150 + (id % 50)}.${id >> 8}.0/24`;
   const proc = spawn(
     SKIFF,
     [
       'server',
       ...['--data-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--kubelet-port', '0'],
       ...['--cni-bridge', bridge, '--pod-cidr', podCIDR, '--cluster-cidr', podCIDR],
+      ...['--service-cidr', serviceCIDR],
       ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -52,6 +55,7 @@ export async function startSkiffServer(extra: string[] = []): Promise<SkiffServe
     kubeconfig: join(dir, 'kubeconfig'),
     bridge,
     podCIDR,
+    serviceCIDR,
     proc,
     output: () => out,
     kubectl: async (...args) => (await run('kubectl', args, { env, timeout: 60_000 })).stdout,
