@@ -5,7 +5,7 @@ TESTS ?= src/**/*.test.ts test/**/*.test.ts
 # Tests spawn servers and wait on I/O far more than they compute: 4 files at once suits 2 cores.
 CONCURRENCY ?= 4
 
-.PHONY: up test check setup unit bench-api bench-store bench-scheduler bench-scheduler-cycle bench-network bench-pod-startup
+.PHONY: up test check setup unit bench-api bench-store bench-scheduler bench-scheduler-cycle bench-network bench-pod-startup bench-deployment-scale
 
 setup:
 	@bash scripts/setup.sh
@@ -35,6 +35,9 @@ bench-scheduler: setup
 
 bench-scheduler-cycle: setup
 	$(NODE) bench/scheduler-cycle.ts
+
+bench-deployment-scale: setup
+	$(NODE) bench/deployment-scale.ts
 
 bench-network: setup
 	$(NODE) bench/network.ts
