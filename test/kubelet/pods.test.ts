@@ -9,6 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { PODS } from '../../src/client/index.ts';
 import { mountsUnder, sh, startTestNode, type TestNode, until } from './harness.ts';
 
+/** The web pod's document root, unique to this run: its process is found by it and no other's. */
+const WWW = `/www-${process.pid}`;
+
 type Json = Record<string, any>;
 
 describe('node agent', { timeout: 600_000 }, () => {
@@ -295,7 +298,7 @@ describe('node agent', { timeout: 600_000 }, () => {
   it('two pods reach each other over their pod IPs', async () => {
     const server = box(
       'web',
-      'mkdir -p /www && echo hi-from-web > /www/index.html && httpd -f -p 8080 -h /www',
+      `mkdir -p ${WWW} && echo hi-from-web > ${WWW}/index.html && httpd -f -p 8080 -h ${WWW}`,
       {
         ports: [{ containerPort: 8080 }],
         readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
@@ -371,7 +374,7 @@ describe('node agent', { timeout: 600_000 }, () => {
     assert.deepEqual(mountsUnder(`${n.agentDir}/pods/${uid}`), [], 'no volume mounts');
     assert.equal(fs.existsSync(`${n.agentDir}/pods/${uid}`), false, 'no pod dir');
     const ps = await sh('ps', ['-eo', 'args']);
-    assert.doesNotMatch(ps, /httpd -f -p 8080 -h \/www/, 'no process');
+    assert.ok(!ps.includes(`httpd -f -p 8080 -h ${WWW}`), 'no process');
     const vethsAfter = (await sh('ip', ['-o', 'link', 'show', 'master', n.bridge]))
       .trim()
       .split('\n')
