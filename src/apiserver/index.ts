@@ -12,7 +12,7 @@ export { groupSegment, objectKey, resourcePrefix } from './keys.ts';
 export type { ProtobufCodec } from './negotiation.ts';
 export { type ObjectEvent, Objects, type Stored } from './objects.ts';
 export { patchEngine } from './patch-engine.ts';
-export { adminKubeconfig, ensurePki, type Pki } from './pki/index.ts';
+export { adminKubeconfig, ensurePki, type Pki, type PkiOptions } from './pki/index.ts';
 export { ApiHandler, VERSION_INFO } from './server.ts';
 export {
   DEFAULT_NAMESPACES,

@@ -185,6 +185,8 @@ export async function boot(
     closers.push(() => backend.close());
     daemon('compactor', new Compactor(backend).start(signal));
     const registry = extra.registry ?? builtinRegistry(); // 2
+    // A server bound to one address names it in its certificate (when the PKI is first made).
+    if (flags.bind !== '0.0.0.0') await ensurePki(flags.dataDir, { sans: [flags.bind] });
     // Nodes join with this token, and the API server presents it to their kubelets (logs, exec).
     const joinToken = await ensureJoinToken(flags.dataDir);
     const server = await startApiServer({

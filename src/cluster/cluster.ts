@@ -14,7 +14,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import { mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeNodePki } from './pki.ts';
+import { ensurePki } from '../apiserver/index.ts';
 
 const run = promisify(execFile);
 const SKIFF = new URL('../../bin/skiff', import.meta.url).pathname;
@@ -233,7 +233,8 @@ export async function createCluster(o: CreateOptions): Promise<ClusterState> {
       await mkdir(n.dataDir, { recursive: true });
     }
     const [first, ...rest] = state.nodes;
-    await writeNodePki(first.dataDir, [first.ip]);
+    // The server's certificate names node 1's address, for kubectl on the host and pulls on every node.
+    await ensurePki(first.dataDir, { sans: [first.ip] });
     log(`starting ${first.name} (server) at ${first.ip}`);
     first.pid = await startDetached(first, [
       'server',

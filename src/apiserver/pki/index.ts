@@ -5,6 +5,7 @@
  */
 import { webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata'; // @peculiar/x509 needs the Reflect metadata API
@@ -28,8 +29,16 @@ export interface Pki {
 
 const FILES = ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'admin.crt', 'admin.key'];
 
-/** Load the PKI from `<dataDir>/pki`, creating whatever is missing (all of it, if any file is). */
-export async function ensurePki(dataDir: string): Promise<Pki> {
+export interface PkiOptions {
+  /** More IP addresses or DNS names for the serving certificate (a node address the server binds). */
+  sans?: string[];
+}
+
+/**
+ * Load the PKI from `<dataDir>/pki`, creating whatever is missing (all of it, if any file is).
+ * `sans` count only when the PKI is made; an existing one is kept as it is.
+ */
+export async function ensurePki(dataDir: string, opts: PkiOptions = {}): Promise<Pki> {
   const dir = join(dataDir, 'pki');
   try {
     const [caCert, caKey, sCert, sKey, aCert, aKey] = await Promise.all(
@@ -43,7 +52,7 @@ export async function ensurePki(dataDir: string): Promise<Pki> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  const pki = await generatePki();
+  const pki = await generatePki(opts);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const contents = [pki.ca.cert, pki.ca.key, pki.server.cert, pki.server.key, pki.admin.cert, pki.admin.key];
   await Promise.all(FILES.map((f, i) => writeFile(join(dir, f), contents[i], { mode: 0o600 })));
@@ -51,7 +60,7 @@ export async function ensurePki(dataDir: string): Promise<Pki> {
 }
 
 /** A fresh CA with a serving and an admin certificate, valid for ten years. */
-export async function generatePki(): Promise<Pki> {
+export async function generatePki(opts: PkiOptions = {}): Promise<Pki> {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
   const caKeys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as KeyPair;
@@ -107,6 +116,7 @@ export async function generatePki(): Promise<Pki> {
     { type: 'dns', value: 'localhost' },
     ...(host && host !== 'localhost' ? [{ type: 'dns' as const, value: host }] : []),
     { type: 'dns', value: 'kubernetes.default.svc' },
+    ...(opts.sans ?? []).map((v) => ({ type: isIP(v) ? ('ip' as const) : ('dns' as const), value: v })),
   ]);
   const admin = await leaf('CN=admin, O=system:masters', x509.ExtendedKeyUsage.clientAuth);
   return { ca, server, admin };
