@@ -24,6 +24,14 @@ const FIELDS_V1 = `${META}.FieldsV1`;
 const QUANTITY = `${ALIASES.resource}.Quantity`;
 const INT_OR_STRING = `${ALIASES.intstr}.IntOrString`;
 const RAW_EXTENSION = `${ALIASES.runtime}.RawExtension`;
+const APIEXT = 'k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1';
+/** apiextensions' `JSON`: any JSON value, kept as its bytes. */
+const ANY_JSON = `${APIEXT}.JSON`;
+const SCHEMA_PROPS = `${APIEXT}.JSONSchemaProps`;
+/** JSON Schema unions whose Go MarshalJSON writes whichever side is set. */
+const SCHEMA_OR_ARRAY = `${APIEXT}.JSONSchemaPropsOrArray`;
+const SCHEMA_OR_BOOL = `${APIEXT}.JSONSchemaPropsOrBool`;
+const SCHEMA_OR_STRINGS = `${APIEXT}.JSONSchemaPropsOrStringArray`;
 /** Go named slice types (`type ExtraValue []string`) whose message wraps `repeated string items`. */
 const STRING_LISTS = new Set([
   'k8s.io.api.authentication.v1.ExtraValue',
@@ -151,12 +159,34 @@ export class MessageCodec {
           return embedded(raw);
         return parseJson(raw, f.json);
       }
+      case ANY_JSON: {
+        const raw = m?.raw as Uint8Array | undefined;
+        return raw && raw.length > 0 ? parseJson(raw, f.json) : null;
+      }
+      case SCHEMA_OR_ARRAY: {
+        const list = (m?.jSONSchemas as Decoded[] | undefined) ?? [];
+        if (list.length > 0) return list.map((e) => this.toJson(SCHEMA_PROPS, e, embedded));
+        return has('schema') ? this.toJson(SCHEMA_PROPS, m?.schema as Decoded, embedded) : null;
+      }
+      case SCHEMA_OR_BOOL:
+        if (has('schema')) return this.toJson(SCHEMA_PROPS, m?.schema as Decoded, embedded);
+        return m?.allows === true;
+      case SCHEMA_OR_STRINGS: {
+        const list = (m?.property as string[] | undefined) ?? [];
+        if (list.length > 0) return [...list];
+        return has('schema') ? this.toJson(SCHEMA_PROPS, m?.schema as Decoded, embedded) : null;
+      }
     }
     if (STRING_LISTS.has(f.type)) {
       const items = (m?.items as string[] | undefined) ?? [];
       return items.length > 0 ? [...items] : null;
     }
     return this.toJson(f.type, m ?? undefined, embedded);
+  }
+
+  #schemaFromJson(v: Json, at: string): Decoded {
+    if (!isObject(v)) throw badRequest(`${at}: expected a JSON schema object`);
+    return this.fromJson(SCHEMA_PROPS, v, at);
   }
 
   #valueFromJson(f: FieldDef, v: Json, at: string): unknown {
@@ -179,6 +209,19 @@ export class MessageCodec {
         return { raw: Buffer.from(JSON.stringify(v)) };
       case FIELDS_V1:
         return { Raw: Buffer.from(JSON.stringify(v)) };
+      case ANY_JSON:
+        return { raw: Buffer.from(JSON.stringify(v)) };
+      case SCHEMA_OR_ARRAY:
+        if (Array.isArray(v)) return { jSONSchemas: v.map((e, i) => this.#schemaFromJson(e, `${at}[${i}]`)) };
+        return { schema: this.#schemaFromJson(v, at) };
+      case SCHEMA_OR_BOOL:
+        // as Go's UnmarshalJSON: a schema allows
+        if (typeof v === 'boolean') return { allows: v };
+        return { allows: true, schema: this.#schemaFromJson(v, at) };
+      case SCHEMA_OR_STRINGS:
+        if (Array.isArray(v))
+          return { property: v.map((e, i) => scalarFromJson('string', e, `${at}[${i}]`)) };
+        return { schema: this.#schemaFromJson(v, at) };
     }
     if (STRING_LISTS.has(f.type)) {
       if (!Array.isArray(v)) throw badRequest(`${at}: expected an array`);

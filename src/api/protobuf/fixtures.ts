@@ -4,6 +4,8 @@
  * round-trip tests and usable by benchmarks.
  */
 import type { KubeObject } from '../resource.ts';
+import { GROUP_FIXTURES } from './fixtures-groups.ts';
+import { isProtobufKind } from './index.ts';
 
 const meta = (name: string, namespace?: string) => ({
   name,
@@ -677,4 +679,19 @@ export const FIXTURES: KubeObject[] = [
     metadata: { resourceVersion: '99', continue: 'abc', remainingItemCount: 0 },
     items: [{ metadata: meta('a', 'default'), data: { k: 'v' } }],
   },
+  ...GROUP_FIXTURES,
 ];
+
+// A List of each remaining kind, holding that kind's fixture (list items carry no kind/apiVersion).
+for (const obj of [...FIXTURES]) {
+  const listKind = `${obj.kind}List`;
+  if (!isProtobufKind(obj.apiVersion ?? '', listKind)) continue;
+  if (FIXTURES.some((f) => f.apiVersion === obj.apiVersion && f.kind === listKind)) continue;
+  const { kind: _kind, apiVersion: _apiVersion, ...item } = obj;
+  FIXTURES.push({
+    kind: listKind,
+    apiVersion: obj.apiVersion,
+    metadata: { resourceVersion: '7' },
+    items: [item],
+  });
+}

@@ -63,12 +63,30 @@ const GROUPS: Record<string, { apiVersion: string; pkg: string; kinds: string[];
     kinds: ['Scale'],
     lists: [],
   },
+  autoscalingV2: {
+    apiVersion: 'autoscaling/v2',
+    pkg: 'k8s.io.api.autoscaling.v2',
+    kinds: [],
+    lists: ['HorizontalPodAutoscaler'],
+  },
   batch: { apiVersion: 'batch/v1', pkg: 'k8s.io.api.batch.v1', kinds: [], lists: ['Job', 'CronJob'] },
   storage: {
     apiVersion: 'storage.k8s.io/v1',
     pkg: 'k8s.io.api.storage.v1',
     kinds: [],
-    lists: ['StorageClass'],
+    lists: ['StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'CSIStorageCapacity'],
+  },
+  networking: {
+    apiVersion: 'networking.k8s.io/v1',
+    pkg: 'k8s.io.api.networking.v1',
+    kinds: [],
+    lists: ['NetworkPolicy', 'Ingress', 'IngressClass'],
+  },
+  apiextensions: {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    pkg: 'k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1',
+    kinds: [],
+    lists: ['CustomResourceDefinition'],
   },
   scheduling: {
     apiVersion: 'scheduling.k8s.io/v1',

@@ -79,7 +79,7 @@ function resolveType(type: string, pkg: string): string {
   return `${full}.${type.slice(dot + 1)}`;
 }
 
-const FIELD = /^(\w+)=(\d+):(\[\])?(\{)?([\w.]+)\}?([?!~^]*)(?:@([\w-]+))?([?!~^]*)$/;
+const FIELD = /^(\w+)=(\d+):(\[\])?(\{)?([\w.]+)\}?([?!~^]*)(?:@([\w$-]+))?([?!~^]*)$/;
 
 /** Parses the compact notation into message definitions keyed by fully qualified name. */
 export function parseSchema(packages: SchemaPackages): Map<string, MessageDef> {
