@@ -4,6 +4,10 @@
  * sub-protocols (`v5.channel.k8s.io`, `v4.channel.k8s.io`, `portforward.k8s.io`, ...), answers the
  * client with the one the agent chose and relays every frame both ways untouched, so stream
  * channels, the exit Status (channel 3) and the v5 close signal pass through.
+ *
+ * kubectl's port-forward speaks SPDY instead (tunnelled in a WebSocket, or a plain SPDY/3.1
+ * upgrade): the API server ends that session itself and opens one agent WebSocket per forwarded
+ * connection (see ../streaming/port-forward.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -11,6 +15,8 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { StatusError } from '../../api/errors.ts';
 import type { ServerParts, User } from '../context.ts';
 import { parseResourcePath } from '../request-info.ts';
+import { CHANNEL_PROTOCOL } from '../streaming/port-forward.ts';
+import { acceptPortForward, spdyUpgradeKind, tunnelWebSocketServer } from '../streaming/upgrade.ts';
 import { STREAM_SUBRESOURCES } from './connect.ts';
 import { kubeletTarget } from './kubelet.ts';
 
@@ -21,16 +27,17 @@ const KUBELET_PATH: Record<string, string> = { exec: 'exec', attach: 'attach', p
 /** An `upgrade` listener for the API server's HTTPS server. */
 export function podStreamUpgrade(parts: ServerParts, authenticate: Authenticate) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const tunnel = tunnelWebSocketServer();
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
-    upgrade(parts, authenticate, wss, req, socket, head).catch((e) => refuse(socket, e));
+    upgrade(parts, authenticate, { wss, tunnel }, req, socket, head).catch((e) => refuse(socket, e));
   };
 }
 
 async function upgrade(
   parts: ServerParts,
   authenticate: Authenticate,
-  wss: WebSocketServer,
+  { wss, tunnel }: { wss: WebSocketServer; tunnel: WebSocketServer },
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -63,18 +70,32 @@ async function upgrade(
   const q = new URLSearchParams(url.searchParams);
   q.delete('container');
   const segs = [info.namespace, info.name, ...(t.container ? [t.container] : [])].map(encodeURIComponent);
-  const target = `${t.base.replace(/^http/, 'ws')}/${KUBELET_PATH[sub]}/${segs.join('/')}?${q}`;
-  const offered = (req.headers['sec-websocket-protocol'] ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  const upstream = new WebSocket(target, offered, {
+  const target = `${t.base.replace(/^http/, 'ws')}/${KUBELET_PATH[sub]}/${segs.join('/')}`;
+  const dialOptions = {
     headers: opts.token ? { Authorization: `Bearer ${opts.token}` } : {},
     cert: opts.cert,
     key: opts.key,
     ca: opts.ca,
     perMessageDeflate: false,
-  });
+  };
+  const spdy = spdyUpgradeKind(req);
+  if (spdy) {
+    if (sub !== 'portforward') {
+      throw new StatusError('BadRequest', `${sub} is served over WebSockets (v5.channel.k8s.io), not SPDY`);
+    }
+    acceptPortForward(spdy, tunnel, req, socket, head, (port) => {
+      const pq = new URLSearchParams(q);
+      pq.delete('port');
+      pq.append('port', String(port));
+      return new WebSocket(`${target}?${pq}`, [CHANNEL_PROTOCOL], dialOptions);
+    });
+    return;
+  }
+  const offered = (req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const upstream = new WebSocket(`${target}?${q}`, offered, dialOptions);
   // The agent may speak first (exec output, the exit Status) before the client's side is up: keep it.
   const early: [RawData, boolean][] = [];
   let upstreamClosed: [number, Buffer] | undefined;
