@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../resource.ts';
 import { GROUP_FIXTURES } from './fixtures-groups.ts';
-import { isProtobufKind } from './index.ts';
+import { isProtobufKind } from './object.ts';
 
 const meta = (name: string, namespace?: string) => ({
   name,
