@@ -25,6 +25,7 @@ const GROUPS: Record<string, string[]> = {
   'scheduling.k8s.io/v1': ['priorityclasses'],
   'rbac.authorization.k8s.io/v1': ['rolebindings'],
   'authorization.k8s.io/v1': ['selfsubjectaccessreviews'],
+  'networking.k8s.io/v1': ['ingresses'],
 };
 const CORE = ['configmaps', 'namespaces', 'secrets', 'serviceaccounts', 'services', 'resourcequotas', 'pods'];
 
@@ -130,9 +131,8 @@ describe('kubectl 1.32 protobuf bodies', () => {
   });
 
   /** Runs kubectl and returns the one object it POSTed. */
-  async function create(args: string[]): Promise<Captured & { stdout: string }> {
-    const before = captured.length;
-    const stdout = await new Promise<string>((resolve, reject) => {
+  function kubectl(args: string[]): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
       execFile(
         'kubectl',
         args,
@@ -141,6 +141,11 @@ describe('kubectl 1.32 protobuf bodies', () => {
           err ? reject(new Error(`kubectl ${args.join(' ')}: ${stderr}${stdout}`)) : resolve(stdout),
       );
     });
+  }
+
+  async function create(args: string[]): Promise<Captured & { stdout: string }> {
+    const before = captured.length;
+    const stdout = await kubectl(args);
     assert.equal(captured.length, before + 1, 'kubectl sent exactly one POST');
     const c = captured[captured.length - 1];
     assert.equal(c.contentType, PROTOBUF_CONTENT_TYPE);
@@ -296,6 +301,47 @@ describe('kubectl 1.32 protobuf bodies', () => {
     );
   });
 
+  test('create ingress', async () => {
+    const args = [
+      'create',
+      'ingress',
+      'web',
+      '--class=skiff',
+      '--rule=foo.com/bar=svc1:8080,tls=my-cert',
+      '--rule=/*=svc2:http',
+      '--default-backend=svc3:80',
+      '--annotation=example.com/a=b',
+    ];
+    const c = await create(args);
+    assert.equal(c.url, '/apis/networking.k8s.io/v1/namespaces/default/ingresses');
+    const backend = (name: string, port: object) => ({ service: { name, port } });
+    assert.deepEqual(c.obj, {
+      kind: 'Ingress',
+      apiVersion: 'networking.k8s.io/v1',
+      metadata: { name: 'web', annotations: { 'example.com/a': 'b' } },
+      spec: {
+        ingressClassName: 'skiff',
+        defaultBackend: backend('svc3', { number: 80 }),
+        tls: [{ hosts: ['foo.com'], secretName: 'my-cert' }],
+        rules: [
+          {
+            host: 'foo.com',
+            http: {
+              paths: [{ path: '/bar', pathType: 'Exact', backend: backend('svc1', { number: 8080 }) }],
+            },
+          },
+          {
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('svc2', { name: 'http' }) }] },
+          },
+        ],
+      },
+      status: { loadBalancer: {} },
+    });
+    // kubectl's own Go JSON of the object it would send is the same
+    const dryRun = await kubectl([...args, '--dry-run=client', '-o', 'json']);
+    assert.deepEqual(withoutNullCreationTimestamps(JSON.parse(dryRun)), c.obj);
+  });
+
   test('create token, auth can-i', async () => {
     const tr = await create(['create', 'token', 'sa', '--duration=1h']);
     assert.equal(tr.url, '/api/v1/namespaces/default/serviceaccounts/sa/token');
@@ -330,6 +376,7 @@ describe('kubectl 1.32 protobuf bodies', () => {
     [['create', 'priorityclass', 'pc', '--value=1'], 'PriorityClass'],
     [['create', 'pdb', 'p', '--selector=app=x', '--min-available=1'], 'PodDisruptionBudget'],
     [['create', 'rolebinding', 'rb', '--clusterrole=view', '--user=bob'], 'RoleBinding'],
+    [['create', 'ingress', 'web', '--rule=a.example.com/=web:80'], 'Ingress'],
   ];
   for (const [args, kind] of answers) {
     test(`kubectl reads a protobuf ${kind}`, async (t) => {
