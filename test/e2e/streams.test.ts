@@ -27,6 +27,7 @@ spec:
   containers:
   - name: web
     image: skiff.local/busybox:1.35
+    # the test image links no tar applet; kubectl cp runs tar in the container
     command: ["sh", "-c", "ln -s /bin/busybox /bin/tar && mkdir -p /www && echo hello-from-web > /www/index.html && httpd -p 8080 -h /www && while true; do echo tick $(date +%s); sleep 1; done"]
     ports:
     - containerPort: 8080
@@ -49,9 +50,12 @@ after(async () => {
 });
 
 /** kubectl as a long-running child, its output collected; stopped by PID. */
-function kubectlChild(...args: string[]): { proc: ChildProcess; output: () => string } {
+function kubectlChild(
+  env: Record<string, string>,
+  ...args: string[]
+): { proc: ChildProcess; output: () => string } {
   const proc = spawn('kubectl', args, {
-    env: { ...process.env, KUBECONFIG: s.kubeconfig },
+    env: { ...process.env, ...env, KUBECONFIG: s.kubeconfig },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(proc);
@@ -86,32 +90,59 @@ function get(port: number): Promise<{ status: number; body: string }> {
   });
 }
 
-test('kubectl port-forward carries HTTP to the pod, one connection after another', async () => {
-  const pf = kubectlChild('port-forward', 'pod/web', '0:8080');
-  try {
-    const port = await until(
-      'kubectl port-forward to listen',
-      async () => {
-        const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(pf.output());
-        if (!m && pf.proc.exitCode !== null) throw new Error(`kubectl exited:\n${pf.output()}`);
-        return m ? Number(m[1]) : undefined;
-      },
-      30_000,
-    );
-    for (let i = 0; i < 2; i++) {
-      const res = await get(port);
-      assert.equal(res.status, 200, `request ${i + 1}`);
-      assert.equal(res.body.trim(), 'hello-from-web', `request ${i + 1}`);
+/** Starts `kubectl port-forward pod/web 0:<remote>` and waits for the local port it chose. */
+async function portForward(remote: number, env: Record<string, string> = {}) {
+  const pf = kubectlChild(env, 'port-forward', '-v=4', 'pod/web', `0:${remote}`);
+  const port = await until(
+    'kubectl port-forward to listen',
+    async () => {
+      const m = new RegExp(`Forwarding from 127\\.0\\.0\\.1:(\\d+) -> ${remote}`).exec(pf.output());
+      if (!m && pf.proc.exitCode !== null) throw new Error(`kubectl exited:\n${pf.output()}`);
+      return m ? Number(m[1]) : undefined;
+    },
+    30_000,
+  );
+  return { ...pf, port };
+}
+
+for (const [transport, env] of [
+  ['SPDY tunnelled in a WebSocket', {}],
+  ['a plain SPDY/3.1 upgrade', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+] as const) {
+  test(`kubectl port-forward carries HTTP to the pod, one connection after another (${transport})`, async () => {
+    const pf = await portForward(8080, env);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await get(pf.port);
+        assert.equal(res.status, 200, `request ${i + 1}`);
+        assert.equal(res.body.trim(), 'hello-from-web', `request ${i + 1}`);
+      }
+      assert.equal(pf.proc.exitCode, null, `port-forward still runs:\n${pf.output()}`);
+      assert.doesNotMatch(pf.output(), /fallback to secondary dialer|error/i);
+      if (!env.KUBECTL_PORT_FORWARD_WEBSOCKETS)
+        assert.match(pf.output(), /negotiated protocol: portforward\.k8s\.io/);
+    } finally {
+      stopChild(pf.proc);
     }
-    assert.equal(pf.proc.exitCode, null, `port-forward still runs:\n${pf.output()}`);
-    assert.doesNotMatch(pf.output(), /error/i);
+  });
+}
+
+test('kubectl port-forward to a port nothing listens on reports the error from the pod', async () => {
+  const pf = await portForward(9999);
+  try {
+    await assert.rejects(get(pf.port));
+    await until(
+      'kubectl to report the error',
+      async () => /error forwarding port 9999/.test(pf.output()),
+      15_000,
+    );
   } finally {
     stopChild(pf.proc);
   }
 });
 
 test('kubectl attach follows the container output', async () => {
-  const at = kubectlChild('attach', 'web', '-c', 'web');
+  const at = kubectlChild({}, 'attach', 'web', '-c', 'web');
   try {
     await until('attach to show a tick', async () => {
       if (at.proc.exitCode !== null) throw new Error(`kubectl attach exited:\n${at.output()}`);

@@ -26,14 +26,27 @@ export function spdyUpgradeKind(req: IncomingMessage): 'websocket' | 'spdy' | un
   return offered.includes(TUNNELED_PORT_FORWARD_PROTOCOL) ? 'websocket' : undefined;
 }
 
+/**
+ * `ws` accepts only RFC 7230 tokens as sub-protocols, and `SPDY/3.1+portforward.k8s.io` has a
+ * `/` in it: the request names this stand-in instead while `ws` does the handshake, and the
+ * answer is given kubectl's own name back.
+ */
+const STAND_IN = 'skiff-spdy-portforward';
+
 /** A WebSocket server (no listener of its own) that accepts only tunnelled port-forward. */
 export function tunnelWebSocketServer(): WebSocketServer {
-  return new WebSocketServer({
+  const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (offered) =>
-      offered.has(TUNNELED_PORT_FORWARD_PROTOCOL) ? TUNNELED_PORT_FORWARD_PROTOCOL : false,
+    handleProtocols: (offered) => (offered.has(STAND_IN) ? STAND_IN : false),
   });
+  wss.on('headers', (headers: string[]) => {
+    for (const [i, h] of headers.entries()) {
+      if (/^sec-websocket-protocol:/i.test(h))
+        headers[i] = `Sec-WebSocket-Protocol: ${TUNNELED_PORT_FORWARD_PROTOCOL}`;
+    }
+  });
+  return wss;
 }
 
 /** Completes the upgrade and serves port-forward on it, dialing the agent per connection. */
@@ -46,6 +59,7 @@ export function acceptPortForward(
   dial: DialPort,
 ): void {
   if (kind === 'websocket') {
+    req.headers['sec-websocket-protocol'] = STAND_IN;
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = portForwardSession(
         {
