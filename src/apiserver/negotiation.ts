@@ -36,8 +36,26 @@ export interface ProtobufCodec {
 
 export type ResponseForm = { codec: 'json' | 'yaml' | 'protobuf'; table: boolean; partial: boolean };
 
+/**
+ * Forms already chosen, by Accept header: clients send the same few headers on every
+ * request. Frozen, since every request with that header shares the answer.
+ */
+const chosen = new Map<string, Readonly<ResponseForm>>();
+const CHOSEN_MAX = 256;
+
 /** Pick the response form from an Accept header; 406 when nothing acceptable is offered. */
 export function negotiate(accept: string | undefined, protobuf: boolean): ResponseForm {
+  const key = `${protobuf ? 'p' : 'n'}${accept ?? ''}`;
+  let form = chosen.get(key);
+  if (!form) {
+    form = Object.freeze(choose(accept, protobuf)); // throws NotAcceptable, which is not remembered
+    if (chosen.size >= CHOSEN_MAX) chosen.clear();
+    chosen.set(key, form);
+  }
+  return form as ResponseForm;
+}
+
+function choose(accept: string | undefined, protobuf: boolean): ResponseForm {
   const ranges = parseAccept(accept);
   // JSON is preferred whenever it is acceptable: protobuf answers only clients that take nothing else.
   let wantsProtobuf = false;
