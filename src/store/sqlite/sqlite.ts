@@ -87,11 +87,16 @@ export class SqliteBackend implements Backend {
     this.path = path;
     mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
-    this.#db.exec('PRAGMA journal_mode = WAL');
+    const mode = (
+      this.#db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode?: string } | undefined
+    )?.journal_mode;
+    const wal = String(mode).toLowerCase() === 'wal';
     // See SqliteOptions.synchronous. 'full' is the durable choice: NORMAL plus our own fsync
     // of the WAL after each commit, off the event loop (see the top of this file).
-    this.#durable = opts.synchronous !== 'normal';
-    this.#db.exec('PRAGMA synchronous = NORMAL');
+    // Where WAL is unavailable (some file systems), SQLite's own FULL does the syncing.
+    this.#durable = wal && opts.synchronous !== 'normal';
+    const full = !wal && opts.synchronous !== 'normal';
+    this.#db.exec(`PRAGMA synchronous = ${full ? 'FULL' : 'NORMAL'}`);
     this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#db.exec(SCHEMA);
     const max = this.#one<{ r: number | null }>('SELECT max(revision) AS r FROM log')?.r ?? 0;
