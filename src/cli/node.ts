@@ -95,13 +95,17 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
   let runtime: RuntimeHandle | undefined;
   let criEndpoint = o.criEndpoint;
   if (!criEndpoint) {
+    const conflist = defaultConflist({
+      name: 'skiff',
+      bridge: o.bridge,
+      podCIDR,
+      dataDir: join(paths.cniDir, 'ipam'),
+    });
+    // With the Service proxy on, it masquerades pod egress outside the cluster CIDR itself, so
+    // pod-to-pod traffic between nodes keeps its source address (see network/proxy render).
+    if (services) for (const p of conflist.plugins) if (p.type === 'bridge') p.ipMasq = false;
     const network = cniNetwork({
-      conflist: defaultConflist({
-        name: 'skiff',
-        bridge: o.bridge,
-        podCIDR,
-        dataDir: join(paths.cniDir, 'ipam'),
-      }),
+      conflist,
       binDirs: ['/usr/lib/cni', '/opt/cni/bin'],
       cacheDir: join(paths.cniDir, 'cache'),
     });

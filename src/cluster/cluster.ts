@@ -143,7 +143,9 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms
 function alive(pid: number | undefined, mark: string): boolean {
   if (!pid) return false;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    // Just after spawn the child may not have exec'd yet and still shows our own command line.
+    return cmdline.includes(mark) || cmdline === readFileSync('/proc/self/cmdline', 'utf8');
   } catch {
     return false;
   }

@@ -268,59 +268,48 @@ test('Services through the API: ClusterIP, scaling, NodePort, LoadBalancer, DNS,
     assert.match(out, new RegExp(`Address:?\\s+${clusterIP.replaceAll('.', '\\.')}`));
   });
 
-  // Skipped until fixed: the policy table is not seen in this test (passes in test/network/policy.test.ts).
-  await t.test(
-    'a default-deny NetworkPolicy blocks, an allow rule opens',
-    {
-      skip: 'runNetworkPolicy table not observed here yet (see report)',
-    },
-    async () => {
-      const direct = `http://${a.ip}:8080/`;
-      assert.equal(await net.fetch(client1.netns, direct, 1), 'a');
-      await kubectl(
-        ['apply', '-f', '-'],
-        JSON.stringify({
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'NetworkPolicy',
-          metadata: { name: 'deny', namespace: 'default' },
-          spec: { podSelector: {}, policyTypes: ['Ingress'] },
-        }),
-      );
-      await until(
-        'deny to take effect',
-        async () => (await net.fetch(client1.netns, direct, 1)) === null,
-        3000,
-      ).catch(async (e) => {
-        const table = await sh('nft', ['list', 'table', 'ip', `skiff-${id}-policy`]).catch((x) => String(x));
-        throw new Error(`${e.message}\n${table}`);
-      });
-      assert.equal(
-        await net.fetch(client1.netns, `http://${clusterIP}/`, 1),
-        null,
-        'through the Service too',
-      );
-      await kubectl(
-        ['apply', '-f', '-'],
-        JSON.stringify({
-          apiVersion: 'networking.k8s.io/v1',
-          kind: 'NetworkPolicy',
-          metadata: { name: 'allow-client', namespace: 'default' },
-          spec: {
-            podSelector: { matchLabels: { app: 'web' } },
-            ingress: [
-              { from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 'http' }] },
-            ],
-          },
-        }),
-      );
-      await until(
-        'allow to take effect',
-        async () => (await net.fetch(client1.netns, direct, 1)) === 'a',
-        3000,
-      );
-      await kubectl(['delete', 'networkpolicy', 'deny', 'allow-client']);
-    },
-  );
+  await t.test('a default-deny NetworkPolicy blocks, an allow rule opens', async () => {
+    const direct = `http://${a.ip}:8080/`;
+    assert.equal(await net.fetch(client1.netns, direct, 1), 'a');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'deny', namespace: 'default' },
+        spec: { podSelector: {}, policyTypes: ['Ingress'] },
+      }),
+    );
+    await until(
+      'deny to take effect',
+      async () => (await net.fetch(client1.netns, direct, 1)) === null,
+      3000,
+    ).catch(async (e) => {
+      const table = await sh('nft', ['list', 'table', 'ip', `skiff-${id}-policy`]).catch((x) => String(x));
+      throw new Error(`${e.message}\n${table}`);
+    });
+    assert.equal(await net.fetch(client1.netns, `http://${clusterIP}/`, 1), null, 'through the Service too');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'allow-client', namespace: 'default' },
+        spec: {
+          podSelector: { matchLabels: { app: 'web' } },
+          ingress: [
+            { from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ port: 'http' }] },
+          ],
+        },
+      }),
+    );
+    await until(
+      'allow to take effect',
+      async () => (await net.fetch(client1.netns, direct, 1)) === 'a',
+      3000,
+    );
+    await kubectl(['delete', 'networkpolicy', 'deny', 'allow-client']);
+  });
 
   await t.test('deleting a Service removes its rules and frees its IP', async () => {
     await kubectl(['delete', 'service', 'web']);

@@ -103,7 +103,10 @@ const nodeRules = (): PolicyRule[] => [
     ],
   ),
   rule(['update', 'patch'], [''], ['persistentvolumeclaims/status']),
-  rule(READ, ['discovery.k8s.io'], ['endpointslices']),
+  // Skiff's nodes publish their cluster DNS listener as an EndpointSlice (`kube-system/kube-dns-<node>`)
+  // and, as the built-in load balancer, write Services' load balancer status.
+  rule([...READ, 'create', 'update', 'patch', 'delete'], ['discovery.k8s.io'], ['endpointslices']),
+  rule(['update', 'patch'], [''], ['services/status']),
   rule(READ, ['networking.k8s.io'], ['networkpolicies', 'ingresses']),
   rule(READ, ['node.k8s.io'], ['runtimeclasses']),
   rule(['create'], ['authentication.k8s.io'], ['tokenreviews']),

@@ -62,14 +62,14 @@ export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSig
       return;
     }
     try {
-      o.onSync?.(
-        await policy.sync({
-          nodeName: o.nodeName,
-          pods: pods.store.list() as Pod[],
-          namespaces: namespaces.store.list() as Namespace[],
-          policies: policies.store.list() as NetworkPolicy[],
-        }),
-      );
+      // Not `o.onSync?.(await policy.sync(...))`: an absent callback would skip the sync itself.
+      const stats = await policy.sync({
+        nodeName: o.nodeName,
+        pods: pods.store.list() as Pod[],
+        namespaces: namespaces.store.list() as Namespace[],
+        policies: policies.store.list() as NetworkPolicy[],
+      });
+      o.onSync?.(stats);
     } catch (e) {
       if (signal.aborted) return;
       console.error('network policy: sync failed, retrying:', e);

@@ -45,7 +45,7 @@ export function baseTable(): string[] {
     ...Object.values(ELEMENT_HOLDERS),
     'chain nat-prerouting { type nat hook prerouting priority -100; policy accept; jump services; }',
     'chain nat-output { type nat hook output priority -100; policy accept; jump services; }',
-    'chain nat-postrouting { type nat hook postrouting priority 100; policy accept; jump masquerading; }',
+    'chain nat-postrouting { type nat hook postrouting priority 100; policy accept; jump masquerading; jump pod-egress; }',
     'chain filter-input { type filter hook input priority -110; policy accept; ct state new jump reject-services; }',
     'chain filter-forward { type filter hook forward priority -110; policy accept; ct state new jump reject-services; }',
     'chain filter-output { type filter hook output priority -110; policy accept; ct state new jump reject-services; }',
@@ -109,6 +109,13 @@ export function endpointsFor(
 
 export function render(model: ProxyModel): Rendered {
   const chains = new Map<string, string[]>();
+  // Pods talking to anything outside the pod network leave with the node's address; pod-to-pod
+  // traffic across nodes keeps its source, which NetworkPolicy matches on. (The CNI bridge's own
+  // ipMasq would masquerade everything outside the node's /24, other nodes' pods included.)
+  chains.set(
+    'pod-egress',
+    model.clusterCIDR ? [`ip saddr ${model.clusterCIDR} ip daddr != ${model.clusterCIDR} masquerade`] : [],
+  );
   const sets = new Map<string, string>();
   const elements = new Map<string, string[]>(Object.keys(ELEMENT_HOLDERS).map((k) => [k, []]));
   const el = (name: string) => elements.get(name) as string[];
