@@ -58,6 +58,7 @@ const APPLETS = [
   'uname',
   'df',
   'free',
+  'tar', // kubectl cp runs tar in the container
   'top',
   'ping',
   'ifconfig',
