@@ -16,6 +16,7 @@ import {
   type RestClient,
   SharedInformer,
 } from '../../client/index.ts';
+import { debouncedSync } from '../debounced-sync.ts';
 import { NftPolicy, type PolicySyncStats } from './policy.ts';
 
 export const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
@@ -50,58 +51,26 @@ export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSig
   const pods = new SharedInformer<KubeObject>(listWatcherFor(o.client, PODS));
   const namespaces = new SharedInformer<KubeObject>(listWatcherFor(o.client, NAMESPACES));
   const policies = new SharedInformer<KubeObject>(listWatcherFor(o.client, NETWORK_POLICIES));
-  const all = [pods, namespaces, policies];
-  const debounce = o.debounceMs ?? 50;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-
-  const syncNow = async () => {
-    if (!all.every((i) => i.hasSynced())) {
-      timer = setTimeout(kick, 100); // not listed yet: look again shortly
-      return;
-    }
-    try {
-      // Not `o.onSync?.(await policy.sync(...))`: an absent callback would skip the sync itself.
-      const stats = await policy.sync({
-        nodeName: o.nodeName,
-        pods: pods.store.list() as Pod[],
-        namespaces: namespaces.store.list() as Namespace[],
-        policies: policies.store.list() as NetworkPolicy[],
-      });
-      o.onSync?.(stats);
-    } catch (e) {
-      if (signal.aborted) return;
-      console.error('network policy: sync failed, retrying:', e);
-      timer = setTimeout(kick, 1000);
-    }
-  };
-  const kick = () => {
-    if (signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = syncNow().finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-    }, debounce);
-  };
-  for (const inf of all) inf.addEventHandler({ add: kick, update: kick, delete: kick });
-  // An empty cluster sends no events: sync once everything has listed.
-  void Promise.all(all.map((i) => i.waitForSync(signal))).then(kick, () => {});
   try {
-    await Promise.allSettled(all.map((i) => i.start(signal)));
+    await debouncedSync(
+      {
+        name: 'network policy',
+        informers: [pods, namespaces, policies],
+        debounceMs: o.debounceMs,
+        async sync() {
+          // Not `o.onSync?.(await policy.sync(...))`: an absent callback would skip the sync itself.
+          const stats = await policy.sync({
+            nodeName: o.nodeName,
+            pods: pods.store.list() as Pod[],
+            namespaces: namespaces.store.list() as Namespace[],
+            policies: policies.store.list() as NetworkPolicy[],
+          });
+          o.onSync?.(stats);
+        },
+      },
+      signal,
+    );
   } finally {
-    if (timer) clearTimeout(timer);
-    await running;
     await policy.close().catch((e) => console.error('network policy: cleanup failed:', e));
   }
 }

@@ -20,6 +20,7 @@ import {
   type RestClient,
   SharedInformer,
 } from '../../client/index.ts';
+import { debouncedSync } from '../debounced-sync.ts';
 import { NftProxier } from './proxier.ts';
 
 export const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
@@ -78,16 +79,9 @@ export async function runServiceProxy(o: ServiceProxyOptions, signal: AbortSigna
   const services = new SharedInformer<Obj>(listWatcherFor(o.client, SERVICES));
   const slices = new SharedInformer<Obj>(listWatcherFor(o.client, ENDPOINT_SLICES));
   const nodes = new SharedInformer<Obj>(listWatcherFor(o.client, NODES));
-  const debounce = o.debounceMs ?? 50;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
 
-  const syncNow = async () => {
-    if (!services.hasSynced() || !slices.hasSynced()) {
-      timer = setTimeout(kick, 100); // not listed yet: look again shortly
-      return;
-    }
+  // A failed proxier sync still lets the load balancer status be written; each retries on its own.
+  const sync = async (retryLater: () => void) => {
     try {
       const stats = await proxier.sync({
         nodeName: o.nodeName,
@@ -100,33 +94,14 @@ export async function runServiceProxy(o: ServiceProxyOptions, signal: AbortSigna
     } catch (e) {
       if (signal.aborted) return;
       console.error('service proxy: sync failed, retrying:', e);
-      timer = setTimeout(kick, 1000);
+      retryLater();
     }
     if (signal.aborted) return;
     await writeLoadBalancerStatus().catch((e) => {
       // Usually a Conflict with a newer write; the informer brings it, then we try again.
       if (!signal.aborted) console.error('service proxy: load balancer status:', e.message);
-      timer = setTimeout(kick, 1000);
+      retryLater();
     });
-  };
-
-  const kick = () => {
-    if (signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = undefined;
-      running = syncNow().finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-    }, debounce);
   };
 
   async function writeLoadBalancerStatus(): Promise<void> {
@@ -146,14 +121,19 @@ export async function runServiceProxy(o: ServiceProxyOptions, signal: AbortSigna
     }
   }
 
-  for (const inf of [services, slices, nodes]) inf.addEventHandler({ add: kick, update: kick, delete: kick });
-  // An empty cluster sends no events: sync once everything has listed.
-  void Promise.all([services, slices, nodes].map((i) => i.waitForSync(signal))).then(kick, () => {});
   try {
-    await Promise.allSettled([services.start(signal), slices.start(signal), nodes.start(signal)]);
+    await debouncedSync(
+      {
+        name: 'service proxy',
+        informers: [services, slices, nodes],
+        // Nodes only matter to the load balancer status, which waits for them itself.
+        ready: () => services.hasSynced() && slices.hasSynced(),
+        debounceMs: o.debounceMs,
+        sync,
+      },
+      signal,
+    );
   } finally {
-    if (timer) clearTimeout(timer);
-    await running;
     await proxier.close().catch((e) => console.error('service proxy: cleanup failed:', e));
   }
 }
