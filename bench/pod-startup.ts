@@ -2,14 +2,19 @@
  * Pod startup benchmark (`make bench-pod-startup`; needs root, runc, conmon, containerd):
  *
  * 1. 50 busybox pods (`sleep 3600`, image present, spec.nodeName set) on one real node, from
- *    creation to Running as a watch sees it, p50/p99: once through Skiff's runtime and once
- *    through containerd, with the same agent code in the same run, and the ratio.
+ *    creation to Running as a watch sees it, p50/p99: once on a Skiff node (one process, started
+ *    by `startNode` as `skiff agent` does: runtime, agent, Service proxy, node DNS) and once
+ *    with the same agent code over containerd (that agent process has no runtime inside), in
+ *    the same run, and the ratio. Both bridges run without ipMasq (the Skiff node's Service
+ *    proxy masquerades instead; the containerd config never sets it).
  * 2. The limit: `runc run -d` of 50 prepared bundles, p50/p99 per container.
- * 3. 100 pods on the Skiff node: resident memory (VmRSS) of the agent process and the runtime
- *    process (each runs as a child process of this script), and conmon's separately.
+ * 3. 100 pods on the Skiff node: resident memory (VmRSS) of the node process, and conmon's
+ *    separately.
  *
+ * PODS, BIG_PODS (0 skips step 3), SKIFF_ONLY=1 (skip containerd and raw runc),
+ * SKIFF_PHASES=<file> (per-phase timing and CPU per child).
  * Everything it makes (pods, network namespaces, the bridge, containers, containerd) is torn
- * down at the end, also after an error. Runs this file again as `agent` and `runtime` children.
+ * down at the end, also after an error. Runs this file again as `node` and `agent` children.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,30 +30,42 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- children ----
 
-/** `runtime <root> <stateDir> <socket> <bridge> <podCIDR> <cniDir>`: Skiff's runtime, image imported. */
-async function runtimeChild(args: string[]): Promise<void> {
-  const [root, stateDir, socket, bridge, podCIDR, cniDir] = args;
-  // imported here, not at the top: each child's memory holds only what it runs
-  const { cniNetwork, defaultConflist } = await import('../src/network/cni/index.ts');
-  const { buildTestImage, startRuntime } = await import('../src/runtime/index.ts');
-  const network = cniNetwork({
-    conflist: defaultConflist({
-      name: `skiff-b-${bridge}`,
-      bridge,
-      podCIDR,
-      dataDir: path.join(cniDir, 'ipam'),
-    }),
-    binDirs: ['/usr/lib/cni'],
-    cacheDir: path.join(cniDir, 'cache'),
+/**
+ * `node <json>`: a Skiff node as `skiff agent` runs it: `startNode` (src/cli/node.ts) starts
+ * Skiff's runtime (CRI server), the agent (connected to it over the unix socket), the Service
+ * proxy, NetworkPolicy and node DNS in this one process. The image is imported beforehand by
+ * the parent, so the import code does not count against this process's memory.
+ */
+async function nodeChild(args: string[]): Promise<void> {
+  const o = JSON.parse(args[0]) as Json;
+  const { RestClient } = await import('../src/client/index.ts');
+  const { startNode } = await import('../src/cli/node.ts');
+  const client = await RestClient.fromKubeconfig(o.kubeconfig);
+  const node = await startNode({
+    client,
+    dataDir: o.dataDir,
+    nodeName: o.nodeName,
+    podCIDR: o.podCIDR,
+    bridge: o.bridge,
+    routes: false,
+    kubeletPort: 0,
+    hostIP: '127.0.0.1',
+    log: () => {},
   });
-  const rt = await startRuntime({ root, stateDir, socket, network });
-  const img = await buildTestImage(path.join(cniDir, 'image'));
-  await rt.images.importArchive(img.dockerArchive);
-  process.stdout.write(`${JSON.stringify({ ready: true, image: img.name })}\n`);
+  process.stdout.write(`${JSON.stringify({ ready: true, criEndpoint: node.criEndpoint })}\n`);
+  // SIGUSR2: where the memory is (V8 heap, external, array buffers), on stderr
+  process.on('SIGUSR2', () => {
+    const m = process.memoryUsage();
+    const f = (b: number) => `${(b / 2 ** 20).toFixed(1)}`;
+    console.error(
+      `node memory MB: rss ${f(m.rss)}, heap ${f(m.heapUsed)}/${f(m.heapTotal)}, external ${f(m.external)}, arrayBuffers ${f(m.arrayBuffers)}`,
+    );
+  });
   const cpu0 = process.cpuUsage();
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-  reportCpu('runtime', cpu0);
-  await rt.close();
+  reportCpu('node', cpu0);
+  await node.close();
+  client.close();
   process.exit(0);
 }
 
@@ -78,7 +95,9 @@ function reportCpu(kind: string, since: NodeJS.CpuUsage): void {
 
 /** Starts this file as a child and waits for its `{"ready":true}` line. */
 async function child(kind: string, args: string[]): Promise<{ proc: ChildProcess; info: Json }> {
-  const proc = spawn(NODE, [SELF, kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // NODE_CHILD_FLAGS: V8/Node flags for the node child (e.g. `--max-semi-space-size=1`)
+  const flags = kind === 'node' ? (process.env.NODE_CHILD_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  const proc = spawn(NODE, [...flags, SELF, kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<Json>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d) => {
@@ -251,7 +270,7 @@ async function main(): Promise<void> {
   const bridge = `skb${suffix}`;
   const prefix = `10.${100 + (randomBytes(1)[0] % 100)}.${randomBytes(1)[0]}.`;
   const podCIDR = `${prefix}0/24`;
-  const stateDir = path.join(dir, 'rt-state');
+  const stateDir = path.join(dir, 'node', 'run'); // nodePaths(dataDir).runtimeState
   const closers: (() => Promise<void>)[] = [];
   const rows: string[][] = [];
   const table = (r: string[]) => {
@@ -284,51 +303,52 @@ async function main(): Promise<void> {
       maxPods: 200,
     });
 
-    // -- Skiff's runtime --
-    const socket = path.join(dir, 'cri.sock');
-    const rt = await child('runtime', [
-      path.join(dir, 'rt-root'),
-      stateDir,
-      socket,
-      bridge,
-      podCIDR,
-      path.join(dir, 'cni'),
+    // -- Skiff's node: runtime and agent in one process --
+    const nodeDir = path.join(dir, 'node');
+    const { ImageStore, buildTestImage } = await import('../src/runtime/index.ts');
+    const img = await buildTestImage(path.join(dir, 'image'));
+    await new ImageStore(path.join(nodeDir, 'runtime')).importArchive(img.dockerArchive);
+    const image = img.name;
+    const node = await child('node', [
+      JSON.stringify({
+        kubeconfig: api.kubeconfigPath,
+        dataDir: nodeDir,
+        nodeName: 'bench-skiff',
+        podCIDR,
+        bridge,
+      }),
     ]);
-    closers.push(() => stopChild(rt.proc));
-    const image = rt.info.image as string;
-    const skiffAgent = await child('agent', [
-      JSON.stringify(agentOpts('bench-skiff', `unix://${socket}`, 'skiff')),
-    ]);
-    closers.push(() => stopChild(skiffAgent.proc));
+    closers.push(() => stopChild(node.proc));
+    const socket = path.join(stateDir, 'cri.sock');
     closers.push(() => deleteAll(client, 'default', `unix://${socket}`).catch(() => {}));
     const names = Array.from({ length: N }, (_, i) => `s-${i}`);
     const skiff = await startPods(client, 'default', 'bench-skiff', image, names);
     table([`${N} pods, Skiff runtime`, `p50 ${ms(pct(skiff, 50))}`, `p99 ${ms(pct(skiff, 99))}`]);
 
     // -- 100 pods on the Skiff node: memory --
-    if (skiffOnly) return;
-    const more = Array.from({ length: BIG - N }, (_, i) => `s-${N + i}`);
-    await startPods(client, 'default', 'bench-skiff', image, more);
-    await sleep(3000);
-    const conmons = fs
-      .readdirSync(path.join(stateDir, 'containers'))
-      .map((id) =>
-        Number(fs.readFileSync(path.join(stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim()),
-      )
-      .filter((p) => p > 0);
-    const agentRss = rssKiB(skiffAgent.proc.pid!);
-    const rtRss = rssKiB(rt.proc.pid!);
-    const conmonRss = conmons.reduce((a, p) => a + rssKiB(p), 0);
-    const mb = (k: number) => `${(k / 1024).toFixed(1)} MB`;
-    table([
-      `${BIG} pods, Skiff runtime: RSS`,
-      `agent ${mb(agentRss)}`,
-      `runtime ${mb(rtRss)}`,
-      `agent+runtime ${mb(agentRss + rtRss)} (target < 150 MB)`,
-      `conmon ${mb(conmonRss)} in ${conmons.length} (${mb(conmonRss / Math.max(1, conmons.length))} each)`,
-    ]);
+    if (BIG > N) {
+      const more = Array.from({ length: BIG - N }, (_, i) => `s-${N + i}`);
+      await startPods(client, 'default', 'bench-skiff', image, more);
+      await sleep(3000);
+      const conmons = fs
+        .readdirSync(path.join(stateDir, 'containers'))
+        .map((id) =>
+          Number(fs.readFileSync(path.join(stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim()),
+        )
+        .filter((p) => p > 0);
+      const nodeRss = rssKiB(node.proc.pid!);
+      node.proc.kill('SIGUSR2');
+      const conmonRss = conmons.reduce((a, p) => a + rssKiB(p), 0);
+      const mb = (k: number) => `${(k / 1024).toFixed(1)} MB`;
+      table([
+        `${BIG} pods, Skiff node: RSS`,
+        `node process (runtime + agent + proxy/DNS) ${mb(nodeRss)} (target < 150 MB)`,
+        `conmon ${mb(conmonRss)} in ${conmons.length} (${mb(conmonRss / Math.max(1, conmons.length))} each)`,
+      ]);
+    }
     await deleteAll(client, 'default', `unix://${socket}`);
-    await stopChild(skiffAgent.proc);
+    await stopChild(node.proc);
+    if (skiffOnly) return;
 
     // -- containerd --
     const cd = await startTestContainerd();
@@ -364,7 +384,7 @@ async function main(): Promise<void> {
 }
 
 const [kind, ...rest] = process.argv.slice(2);
-const run = kind === 'runtime' ? runtimeChild(rest) : kind === 'agent' ? agentChild(rest) : main();
+const run = kind === 'node' ? nodeChild(rest) : kind === 'agent' ? agentChild(rest) : main();
 run.then(
   () => {
     if (!kind) process.exit(0);

@@ -37,3 +37,27 @@ test('Launcher runs commands through one shell: output, exit codes, sync pipe, c
   // output files do not pile up
   assert.deepEqual(fs.readdirSync(path.join(dir, 'launch')), []);
 });
+
+test('Launcher runWithInput: CNI-style env and stdin, exit status, timeout kills the process group', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-launcher-'));
+  const l = new Launcher(path.join(dir, 'launch'));
+  t.after(() => {
+    l.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const plugin = path.join(dir, 'plugin');
+  fs.writeFileSync(
+    plugin,
+    '#!/bin/sh\nread -r line\necho "$CNI_COMMAND $CNI_ARGS $line"\necho warn >&2\n[ "$line" = sleep ] && { sleep 30 & sleep 30; }\nexit 2\n',
+    { mode: 0o755 },
+  );
+  const r = await l.runWithInput(plugin, { CNI_COMMAND: 'ADD', CNI_ARGS: "a=1;b='x y'" }, '{"k":1}', 10_000);
+  assert.deepEqual(r, { status: 2, stdout: `ADD a=1;b='x y' {"k":1}\n`, stderr: 'warn\n', timedOut: false });
+
+  const t0 = performance.now();
+  const slow = await l.runWithInput(plugin, {}, 'sleep', 300);
+  assert.equal(slow.timedOut, true);
+  assert.equal(slow.status, null);
+  assert.ok(performance.now() - t0 < 5000, 'the timeout stopped it');
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'launch')), []);
+});

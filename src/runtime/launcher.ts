@@ -55,6 +55,47 @@ export class Launcher {
   }
 
   /**
+   * Runs `file` (no arguments) with `env` added to the environment and `stdin` on its input, the
+   * way CNI plugins are called; after `timeoutMs` coreutils `timeout` kills it and its process
+   * group. Its shape is a CNI `PluginExec`, so the runtime's network plugins start from here.
+   */
+  async runWithInput(
+    file: string,
+    env: Record<string, string>,
+    stdin: string,
+    timeoutMs: number,
+  ): Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+    const { n, dir } = this.#ticket();
+    const inp = path.join(dir, `${n}.i`);
+    const out = path.join(dir, `${n}.o`);
+    const err = path.join(dir, `${n}.e`);
+    await fsp.writeFile(inp, stdin);
+    const vars = Object.entries(env).map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TypeError(`bad environment variable name ${k}`);
+      return `${k}=${shQuote(v)}`;
+    });
+    const cmd = [...vars, 'timeout', '-s', 'KILL', `${timeoutMs / 1000}`, shQuote(file)].join(' ');
+    const started = performance.now();
+    let code: number;
+    try {
+      ({ code } = await this.#send(
+        n,
+        `( { ${cmd} <${shQuote(inp)} >${shQuote(out)} 2>${shQuote(err)}; echo "${n} $?"; } & )\n`,
+      ));
+    } finally {
+      await fsp.rm(inp, { force: true });
+    }
+    const [stdout, stderr] = await Promise.all([readAndRemove(out), readAndRemove(err)]);
+    const timedOut = code === 137 && performance.now() - started >= timeoutMs;
+    return {
+      status: timedOut ? null : code,
+      stdout: timedOut ? '' : stdout.toString('utf8'),
+      stderr: stderr.toString('utf8'),
+      timedOut,
+    };
+  }
+
+  /**
    * Starts conmon-style: `file args...` with `_OCI_SYNCPIPE=3` and fd 3 a pipe whose first line
    * is the answer, in directory `cwd`. Resolves with that line ('' when the pipe closed without
    * one) and stderr.

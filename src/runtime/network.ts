@@ -18,7 +18,21 @@ export interface PodPortMapping {
   hostIP?: string;
 }
 
+/** Starts one plugin-style executable: `env` added, `stdin` as input, killed after `timeoutMs`. */
+export type PluginExec = (
+  file: string,
+  env: Record<string, string>,
+  stdin: string,
+  timeoutMs: number,
+) => Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }>;
+
 export interface PodNetwork {
+  /**
+   * Optional: the same network with its plugin executables started by `exec` (CNI's
+   * `PluginExec`). The runtime passes its command helper, so plugins fork from a small shell
+   * rather than from the runtime's large process.
+   */
+  withExec?(exec: PluginExec): PodNetwork;
   setUp(sandbox: PodNetworkSandbox, opts?: { portMappings?: PodPortMapping[] }): Promise<{ ips: string[] }>;
   tearDown(sandbox: PodNetworkSandbox, opts?: { portMappings?: PodPortMapping[] }): Promise<void>;
 }

@@ -91,8 +91,11 @@ export class SkiffRuntimeService implements RuntimeService {
   constructor(opts: { stateDir: string; images: ImageStore; network?: PodNetwork }) {
     this.#stateDir = opts.stateDir;
     this.#images = opts.images;
-    this.#network = opts.network;
     this.#launcher = new Launcher(path.join(opts.stateDir, 'launch'));
+    const launcher = this.#launcher;
+    this.#network = opts.network?.withExec
+      ? opts.network.withExec((file, env, stdin, ms) => launcher.runWithInput(file, env, stdin, ms))
+      : opts.network;
     this.#run = (file, args) => this.#launcher.run(file, args);
     this.runc = new Runc(path.join(opts.stateDir, 'runc'), this.#run);
     for (const d of ['sandboxes', 'containers', 'runc'])

@@ -18,7 +18,34 @@ export interface PluginCall {
   /** `K=V;K=V` */
   args?: string;
   timeoutMs: number;
+  /** How the executable is started (default `spawnPlugin`). */
+  exec?: PluginExec;
 }
+
+/** What one run of a plugin executable gave. */
+export interface PluginOutput {
+  /** exit status; null when it was killed */
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/**
+ * Starts a plugin executable with no arguments, the CNI variables `env` added to this process's
+ * environment, `stdin` on its standard input, and kills it (with whatever it started) after
+ * `timeoutMs`. Never rejects for a non-zero exit; rejects when the file cannot be started.
+ *
+ * The default forks this process; a large process may pass one that starts plugins from a small
+ * long-lived helper instead (Skiff's runtime passes its `/bin/sh` launcher), since fork copies
+ * the page tables of the whole process and blocks its event loop meanwhile.
+ */
+export type PluginExec = (
+  file: string,
+  env: Record<string, string>,
+  stdin: string,
+  timeoutMs: number,
+) => Promise<PluginOutput>;
 
 /** The first executable named `type` in `binDirs`. */
 export async function findPlugin(type: string, binDirs: string[]): Promise<string> {
@@ -43,7 +70,6 @@ export async function findPlugin(type: string, binDirs: string[]): Promise<strin
 export async function execPlugin(call: PluginCall): Promise<unknown> {
   const path = await findPlugin(call.type, call.binDirs);
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
     CNI_COMMAND: call.command,
     CNI_PATH: call.binDirs.join(':'),
   };
@@ -55,44 +81,13 @@ export async function execPlugin(call: PluginCall): Promise<unknown> {
   }
   const fail = (code: number, msg: string, details?: string, cause?: unknown) =>
     new CniError({ plugin: call.type, command: call.command, code, msg, details }, { cause });
-
-  const { status, stdout, stderr, timedOut } = await new Promise<{
-    status: number | null;
-    stdout: string;
-    stderr: string;
-    timedOut: boolean;
-  }>((resolve, reject) => {
-    // Its own process group, so a timeout kills whatever the plugin started too (they would hold
-    // the output pipes open).
-    const child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-      resolve({ status: null, stdout: '', stderr: Buffer.concat(err).toString('utf8'), timedOut });
-    }, call.timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(fail(0, `cannot run ${path}: ${e.message}`, undefined, e));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({
-        status: code,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        timedOut,
-      });
-    });
-    // A plugin may exit without reading stdin; ignore the resulting EPIPE.
-    child.stdin.on('error', () => {});
-    child.stdin.end(JSON.stringify(call.stdin));
+  const { status, stdout, stderr, timedOut } = await (call.exec ?? spawnPlugin)(
+    path,
+    env,
+    JSON.stringify(call.stdin),
+    call.timeoutMs,
+  ).catch((e: Error) => {
+    throw fail(0, `cannot run ${path}: ${e.message}`, undefined, e);
   });
 
   if (timedOut) throw fail(0, `timed out after ${call.timeoutMs}ms`, stderr.trim() || undefined);
@@ -118,3 +113,43 @@ export async function execPlugin(call: PluginCall): Promise<unknown> {
   }
   return parsed;
 }
+
+/** The default `PluginExec`: a child process of this one, in its own process group. */
+export const spawnPlugin: PluginExec = (file, env, stdin, timeoutMs) =>
+  new Promise((resolve, reject) => {
+    // Its own process group, so a timeout kills whatever the plugin started too (they would hold
+    // the output pipes open).
+    const child = spawn(file, [], {
+      env: { ...(process.env as Record<string, string>), ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+      resolve({ status: null, stdout: '', stderr: Buffer.concat(err).toString('utf8'), timedOut });
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        status: code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      });
+    });
+    // A plugin may exit without reading stdin; ignore the resulting EPIPE.
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin);
+  });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readCache, removeCache, writeCache } from './cache.ts';
 import { loadConfDir, loopbackConflist, selectVersion, validateConflist } from './conflist.ts';
 import { CniError } from './errors.ts';
-import { type CniCommand, execPlugin } from './exec.ts';
+import { type CniCommand, execPlugin, type PluginExec } from './exec.ts';
 import type {
   AttachOptions,
   CniConflist,
@@ -25,6 +25,8 @@ export interface CniNetworkOptions {
   ifName?: string;
   /** Per plugin run; 60 s by default. */
   timeoutMs?: number;
+  /** How plugin executables are started; by default a child process of this one (`spawnPlugin`). */
+  exec?: PluginExec;
 }
 
 interface Attachment {
@@ -43,7 +45,10 @@ interface Attachment {
  *   const net = cniNetwork({ conflist: defaultConflist({...}), binDirs: ['/usr/lib/cni'], cacheDir });
  *   const { ips } = await net.setUp({ id, name, namespace, netnsPath }, { portMappings });
  */
-export function cniNetwork(opts: CniNetworkOptions): PodNetwork {
+export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
+  /** The same network with plugins started by `exec` (a runtime passes its command helper). */
+  withExec(exec: PluginExec): PodNetwork;
+} {
   if (!opts.conflist === !opts.confDir)
     throw new TypeError('cniNetwork: give exactly one of conflist and confDir');
   const fixed = opts.conflist ? validateConflist(opts.conflist) : undefined;
@@ -63,6 +68,7 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork {
         binDirs: opts.binDirs,
         stdin: { cniVersion: '1.0.0' },
         timeoutMs,
+        exec: opts.exec,
       }).then((r) => {
         const s = (r as { supportedVersions?: unknown })?.supportedVersions;
         return Array.isArray(s) ? (s as string[]) : [];
@@ -115,6 +121,7 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork {
       ifName: a.ifName,
       args: a.cniArgs,
       timeoutMs,
+      exec: opts.exec,
     });
   }
 
@@ -194,6 +201,7 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork {
   }
 
   return {
+    withExec: (exec) => cniNetwork({ ...opts, exec }),
     async setUp(sandbox, o) {
       const [lo, pod] = attachments(sandbox, await network(), o);
       await add(lo);
