@@ -1,192 +1,168 @@
 /**
- * `skiff crictl`: a small crictl for any CRI endpoint (Skiff's runtime or containerd).
+ * `skiff crictl`: crictl's commands, flags and output for any CRI endpoint (Skiff's runtime or
+ * containerd).
  *
- *   skiff crictl [--runtime-endpoint unix:///run/skiff/cri.sock] <command> [args]
+ *   skiff crictl [--runtime-endpoint unix:///run/skiff/cri.sock] [--image-endpoint EP] [--timeout S] COMMAND
  *
- * Commands: version, info, pods, ps [-a], images, inspect <ctr>, inspectp <pod>, inspecti <img>,
- * exec <ctr> <cmd...>, logs <ctr>, stop <ctr>, rm <ctr>, stopp <pod>, rmp <pod>, pull <img>, rmi <img>,
- * stats, import <archive> (Skiff's image store only, with --root).
+ *   version, info                       the runtime's name and version; its status conditions
+ *   runp POD.json|yaml                  run a pod sandbox, print its ID
+ *   pods, inspectp, stopp, rmp          list (--name --namespace --label --state -q -o), inspect, stop, remove
+ *   create POD-ID CTR.json POD.json     create a container, print its ID; start, stop (--timeout), rm (-f)
+ *   ps, inspect, logs, stats, update    list (-a --pod --name --label --state -q -o), inspect, read the log
+ *                                       file (--tail --since --timestamps -f --previous), stats, resources
+ *   exec [-s] [-i] [-t], attach         ExecSync, or the Exec/Attach URL over a WebSocket
+ *   port-forward POD-ID [LOCAL:]REMOTE  listen locally, forward through PortForward URLs
+ *   pull, images, inspecti, rmi         the image service
+ *   import ARCHIVE --root DIR           (Skiff only) load an archive straight into the image store
+ *
+ * The endpoint also comes from CONTAINER_RUNTIME_ENDPOINT (and IMAGE_SERVICE_ENDPOINT). Bad
+ * input or a failed call prints one line on stderr and exits 1; `exec` exits with the command's code.
  */
-import fs from 'node:fs';
 import { criClient } from '../cri/index.ts';
-import { ImageStore } from './images.ts';
+import { create, inspect, ps, rm, start, stats, stop, update } from './crictl/containers.ts';
+import type { CrictlCommand, CrictlContext } from './crictl/context.ts';
+import { parseFlags } from './crictl/flags.ts';
+import { images, importArchive, inspecti, pull, rmi } from './crictl/images.ts';
+import { logs } from './crictl/logs.ts';
+import { CrictlError, formatObject, outputFormat, statusDocument } from './crictl/output.ts';
+import { inspectp, pods, rmp, runp, stopp } from './crictl/pods.ts';
+import { attach, exec, portForward } from './crictl/streaming.ts';
 
-const DEFAULT_ENDPOINT = process.env.CONTAINER_RUNTIME_ENDPOINT ?? 'unix:///run/skiff/cri.sock';
+const DEFAULT_ENDPOINT = 'unix:///run/skiff/cri.sock';
+/** crictl's own version, as `crictl version` prints it */
+const CRICTL_VERSION = '0.1.0';
 
-const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 13);
-const ago = (ns: number) => `${Math.max(0, Math.round((Date.now() - ns / 1e6) / 1000))}s ago`;
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]))
-          .join('   ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+const version: CrictlCommand = async (ctx) => {
+  const v = await ctx.runtime.version({ version: 'v1' });
+  ctx.out(
+    `Version:  ${CRICTL_VERSION}\nRuntimeName:  ${v.runtimeName}\nRuntimeVersion:  ${v.runtimeVersion}\nRuntimeApiVersion:  ${v.runtimeApiVersion}\n`,
   );
+  return 0;
+};
+
+const info: CrictlCommand = async (ctx, argv) => {
+  const f = parseFlags(argv, { bool: { quiet: ['q'] }, value: { output: ['o'], template: [] } });
+  const output = outputFormat(f.value('output'), ['json', 'yaml'], 'json');
+  const r = await ctx.runtime.status({ verbose: !f.bool('quiet') });
+  ctx.out(formatObject(statusDocument(r.status, r.info), output));
+  return 0;
+};
+
+const COMMANDS: Record<string, CrictlCommand> = {
+  version,
+  info,
+  runp,
+  pods,
+  inspectp,
+  stopp,
+  rmp,
+  create,
+  start,
+  ps,
+  inspect,
+  logs,
+  exec,
+  attach,
+  'port-forward': portForward,
+  stop,
+  rm,
+  stats,
+  update,
+  pull,
+  images,
+  img: images,
+  inspecti,
+  rmi,
+};
+
+const USAGE = `usage: skiff crictl [--runtime-endpoint EP] [--image-endpoint EP] [--timeout S] COMMAND [ARGS]
+commands: ${[...Object.keys(COMMANDS), 'import'].join(', ')}
+`;
+
+/** Global flags come before the command; the rest belongs to it. */
+function splitGlobal(argv: string[]): { global: string[]; command?: string; rest: string[] } {
+  const valued = new Set([
+    '--runtime-endpoint',
+    '-r',
+    '--image-endpoint',
+    '-i',
+    '--timeout',
+    '-t',
+    '--config',
+    '-c',
+    '--root',
+  ]);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) return { global: argv.slice(0, i), command: a, rest: argv.slice(i + 1) };
+    if (valued.has(a)) i++;
+  }
+  return { global: argv, rest: [] };
 }
 
 export async function crictlMain(argv: string[]): Promise<number> {
-  const args = [...argv];
-  let endpoint = DEFAULT_ENDPOINT;
-  let root = '/var/lib/skiff/runtime';
-  for (let i = 0; i < args.length; ) {
-    if (args[i] === '--runtime-endpoint' || args[i] === '-r' || args[i] === '--image-endpoint') {
-      endpoint = args[i + 1];
-      args.splice(i, 2);
-    } else if (args[i] === '--root') {
-      root = args[i + 1];
-      args.splice(i, 2);
-    } else i++;
+  const out = (s: string) => void process.stdout.write(s);
+  const err = (s: string) => void process.stderr.write(s);
+  const fail = (message: string) => {
+    err(`crictl: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
+    return 1;
+  };
+  let parsed: ReturnType<typeof parseFlags>;
+  const { global, command, rest } = splitGlobal(argv);
+  try {
+    parsed = parseFlags(global, {
+      bool: { debug: ['D'], help: ['h'], version: ['v'] },
+      value: { 'runtime-endpoint': ['r'], 'image-endpoint': ['i'], timeout: ['t'], config: ['c'], root: [] },
+    });
+  } catch (e) {
+    return fail((e as Error).message);
   }
-  const [cmd, ...rest] = args;
-  const out = (s: string) => process.stdout.write(s);
-  if (cmd === 'import') {
-    const imgs = await new ImageStore(root).importArchive(rest[0]);
-    for (const i of imgs) out(`${i.id} ${i.repoTags.join(',')}\n`);
+  if (parsed.bool('version')) {
+    out(`crictl version ${CRICTL_VERSION}\n`);
     return 0;
   }
-  const cri = criClient(endpoint, { timeoutMs: 300_000 });
-  try {
-    switch (cmd) {
-      case 'version': {
-        const v = await cri.version({ version: 'v1' });
-        out(
-          `RuntimeName:  ${v.runtimeName}\nRuntimeVersion:  ${v.runtimeVersion}\nRuntimeApiVersion:  ${v.runtimeApiVersion}\n`,
-        );
-        return 0;
-      }
-      case 'info':
-        out(`${JSON.stringify(await cri.status({ verbose: true }), null, 2)}\n`);
-        return 0;
-      case 'pods': {
-        const { items } = await cri.listPodSandbox({});
-        out(
-          table([
-            ['POD ID', 'CREATED', 'STATE', 'NAME', 'NAMESPACE', 'ATTEMPT'],
-            ...items.map((p) => [
-              short(p.id),
-              ago(p.createdAt),
-              p.state.replace('SANDBOX_', ''),
-              p.metadata.name,
-              p.metadata.namespace,
-              String(p.metadata.attempt ?? 0),
-            ]),
-          ]),
-        );
-        return 0;
-      }
-      case 'ps': {
-        const all = rest.includes('-a');
-        const { containers } = await cri.listContainers(
-          all ? {} : { filter: { state: { state: 'CONTAINER_RUNNING' } } },
-        );
-        out(
-          table([
-            ['CONTAINER', 'IMAGE', 'CREATED', 'STATE', 'NAME', 'ATTEMPT', 'POD ID'],
-            ...containers.map((c) => [
-              short(c.id),
-              c.image.image,
-              ago(c.createdAt),
-              c.state.replace('CONTAINER_', ''),
-              c.metadata.name,
-              String(c.metadata.attempt ?? 0),
-              short(c.podSandboxId),
-            ]),
-          ]),
-        );
-        return 0;
-      }
-      case 'images': {
-        const { images } = await cri.listImages({});
-        const rows = [['IMAGE', 'TAG', 'IMAGE ID', 'SIZE']];
-        for (const i of images) {
-          for (const tag of i.repoTags.length ? i.repoTags : ['<none>:<none>']) {
-            const at = tag.lastIndexOf(':');
-            rows.push([tag.slice(0, at), tag.slice(at + 1), short(i.id), `${(i.size / 1e6).toFixed(1)}MB`]);
-          }
-        }
-        out(table(rows));
-        return 0;
-      }
-      case 'inspect':
-        out(
-          `${JSON.stringify(await cri.containerStatus({ containerId: rest[0], verbose: true }), null, 2)}\n`,
-        );
-        return 0;
-      case 'inspectp':
-        out(
-          `${JSON.stringify(await cri.podSandboxStatus({ podSandboxId: rest[0], verbose: true }), null, 2)}\n`,
-        );
-        return 0;
-      case 'inspecti':
-        out(
-          `${JSON.stringify(await cri.imageStatus({ image: { image: rest[0] }, verbose: true }), null, 2)}\n`,
-        );
-        return 0;
-      case 'exec': {
-        const argsOnly = rest.filter((a) => a !== '-it' && a !== '-i' && a !== '-t');
-        const r = await cri.execSync({ containerId: argsOnly[0], cmd: argsOnly.slice(1), timeout: 0 });
-        process.stdout.write(r.stdout);
-        process.stderr.write(r.stderr);
-        return r.exitCode;
-      }
-      case 'logs': {
-        const { status } = await cri.containerStatus({ containerId: rest[0] });
-        for (const line of fs.readFileSync(status.logPath, 'utf8').split('\n')) {
-          const m = /^\S+ (stdout|stderr) ([FP]) (.*)$/.exec(line);
-          if (!m) continue;
-          (m[1] === 'stderr' ? process.stderr : process.stdout).write(m[3] + (m[2] === 'F' ? '\n' : ''));
-        }
-        return 0;
-      }
-      case 'stop':
-        for (const id of rest) await cri.stopContainer({ containerId: id, timeout: 10 });
-        return 0;
-      case 'rm':
-        for (const id of rest) await cri.removeContainer({ containerId: id });
-        return 0;
-      case 'stopp':
-        for (const id of rest) await cri.stopPodSandbox({ podSandboxId: id });
-        return 0;
-      case 'rmp':
-        for (const id of rest) await cri.removePodSandbox({ podSandboxId: id });
-        return 0;
-      case 'pull':
-        out(`Image is up to date for ${(await cri.pullImage({ image: { image: rest[0] } })).imageRef}\n`);
-        return 0;
-      case 'rmi':
-        for (const ref of rest) await cri.removeImage({ image: { image: ref } });
-        return 0;
-      case 'stats': {
-        const { stats } = await cri.listContainerStats({});
-        out(
-          table([
-            ['CONTAINER', 'NAME', 'CPU(ns)', 'MEM'],
-            ...stats.map((s) => [
-              short(s.attributes.id),
-              s.attributes.metadata.name,
-              String(s.cpu?.usageCoreNanoSeconds?.value ?? ''),
-              `${((s.memory?.workingSetBytes?.value ?? 0) / 1e6).toFixed(1)}MB`,
-            ]),
-          ]),
-        );
-        return 0;
-      }
-      default:
-        process.stderr.write(
-          'usage: skiff crictl [--runtime-endpoint EP] version|info|pods|ps [-a]|images|inspect|inspectp|inspecti|exec|logs|stop|rm|stopp|rmp|pull|rmi|stats|import\n',
-        );
-        return 2;
-    }
-  } catch (err) {
-    process.stderr.write(`crictl: ${(err as Error).message}\n`);
+  if (parsed.bool('help') || command === 'help') {
+    out(USAGE);
+    return 0;
+  }
+  if (!command) {
+    err(USAGE);
     return 1;
+  }
+  if (command === 'import') {
+    try {
+      return await importArchive(
+        parsed.value('root') ? [...rest, '--root', parsed.value('root')!] : rest,
+        out,
+      );
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  }
+  const run = COMMANDS[command];
+  if (!run)
+    return fail(`unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+  const endpoint =
+    parsed.value('runtime-endpoint') ?? process.env.CONTAINER_RUNTIME_ENDPOINT ?? DEFAULT_ENDPOINT;
+  const imageEndpoint = parsed.value('image-endpoint') ?? process.env.IMAGE_SERVICE_ENDPOINT ?? endpoint;
+  let timeoutS: number;
+  try {
+    timeoutS = parsed.int('timeout', 0);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  // crictl's --timeout bounds each call; without it calls may take minutes (pulls, stops)
+  const timeoutMs = timeoutS > 0 ? timeoutS * 1000 : 600_000;
+  const runtime = criClient(endpoint, { timeoutMs });
+  const image = imageEndpoint === endpoint ? runtime : criClient(imageEndpoint, { timeoutMs });
+  const ctx: CrictlContext = { runtime, image, endpoint, out, err };
+  try {
+    return await run(ctx, rest);
+  } catch (e) {
+    if (e instanceof CrictlError) return fail(e.message);
+    return fail(`${command}: ${(e as Error).message}`);
   } finally {
-    cri.close();
+    runtime.close();
+    if (image !== runtime) image.close();
   }
 }
