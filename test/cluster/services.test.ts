@@ -4,50 +4,18 @@
  * pods (cluster DNS from their resolv.conf) and across nodes, NodePort on every node's address,
  * ClientIP session affinity, NetworkPolicy deny and allow, endpoints following a scale-up, and
  * `cluster delete` leaving the machine as it was.
- *
- * Cases that exercise a piece known to be missing are marked `todo` with the reason: they still
- * run and print their failure, without failing the suite.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
-import { buildTestImage } from '../../src/runtime/index.ts';
 import { until } from '../e2e/skiff.ts';
-
-const run = promisify(execFile);
-const NODE = new URL('../../node_modules/.bin/node', import.meta.url).pathname;
-const SKIFF = new URL('../../bin/skiff', import.meta.url).pathname;
-const CLUSTER_CLI = new URL('./skiff-cluster.ts', import.meta.url).pathname;
-const cluster = (...args: string[]) => run(NODE, [CLUSTER_CLI, ...args], { timeout: 150_000 });
+import { createTestCluster, run } from './helpers.ts';
 
 // Addresses we ask for explicitly (a user may pick a ClusterIP and a node port in the ranges).
 const WEB_IP = '10.43.0.100';
 const STICKY_IP = '10.43.0.101';
 const NODE_PORT = 30880;
-
-/** Everything on this machine that carries the cluster's name. */
-async function traces(name: string): Promise<Record<string, string[]>> {
-  const sh = async (cmd: string, args: string[]) => (await run(cmd, args)).stdout.split('\n');
-  const procs: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes(`/skiff-clusters/${name}`)) procs.push(`${pid}: ${cmd.replaceAll('\0', ' ')}`);
-  }
-  return {
-    netns: (await sh('ip', ['netns', 'list'])).filter((l) => l.includes(name)),
-    links: (await sh('ip', ['-o', 'link'])).filter((l) => l.includes(name)),
-    mounts: (await readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => l.includes(name)),
-    iptables: (await sh('iptables', ['-S'])).filter((l) => l.includes(name)),
-    nftables: (await sh('nft', ['list', 'tables'])).filter((l) => l.includes(name)),
-    processes: procs,
-  };
-}
 
 const manifest = `apiVersion: apps/v1
 kind: Deployment
@@ -97,22 +65,8 @@ spec:
 `;
 
 test('skiff cluster: Services, DNS and NetworkPolicy across 3 nodes', { timeout: 300_000 }, async (t) => {
-  if (process.getuid?.() !== 0) throw new Error('skiff cluster needs root (network and mount namespaces)');
-  const name = `v${Math.floor(Math.random() * 0xffffff)
-    .toString(16)
-    .padStart(6, '0')}`;
-  const work = await mkdtemp(join(tmpdir(), 'skiff-cluster-svc-'));
-  let deleted = false;
-  t.after(async () => {
-    if (!deleted) await cluster('delete', name).catch((e) => process.stderr.write(`delete: ${e.message}\n`));
-    await rm(work, { recursive: true, force: true });
-  });
-
-  const created = await cluster('create', '--name', name, '--nodes', '3');
-  const kubeconfig = /kubeconfig: (\S+)/.exec(created.stdout)?.[1];
-  assert.ok(kubeconfig, created.stdout);
-  const env = { ...process.env, KUBECONFIG: kubeconfig };
-  const kubectl = async (...args: string[]) => (await run('kubectl', args, { env, timeout: 60_000 })).stdout;
+  const c = await createTestCluster(t, 'v', 3);
+  const { name, work, kubectl } = c;
   /** A shell command in a pod, through the API server's pods/exec. */
   const podSh = (pod: string, script: string) => kubectl('exec', pod, '--', 'sh', '-c', script);
   /** A command in node i's network namespace (as a process on that node). */
@@ -121,19 +75,8 @@ test('skiff cluster: Services, DNS and NetworkPolicy across 3 nodes', { timeout:
   const state = JSON.parse(await readFile(`/var/lib/skiff-clusters/${name}/cluster.json`, 'utf8'));
   const nodeIPs: string[] = state.nodes.map((n: { ip: string }) => n.ip);
 
-  await until(
-    'three Ready nodes',
-    async () => {
-      const items = JSON.parse(await kubectl('get', 'nodes', '-o', 'json')).items as any[];
-      return (
-        items.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
-          .length === 3
-      );
-    },
-    60_000,
-  );
-  const image = await buildTestImage(work);
-  await run(SKIFF, ['image', 'import', image.dockerArchive], { env, timeout: 120_000 });
+  await c.readyNodes(3);
+  await c.importTestImage();
   await writeFile(join(work, 'web.yaml'), manifest);
   await writeFile(
     join(work, 'clients.yaml'),
@@ -313,17 +256,7 @@ spec:
     assert.ok(svc.spec.ports[0].nodePort >= 30000, 'allocated node port');
   });
 
-  await cluster('delete', name);
-  deleted = true;
-  assert.deepEqual(await traces(name), {
-    netns: [],
-    links: [],
-    mounts: [],
-    iptables: [],
-    nftables: [],
-    processes: [],
-  });
-  assert.equal(existsSync(`/var/lib/skiff-clusters/${name}`), false);
+  await c.deleteAndCheck();
 });
 
 /** A shell loop of `n` wget calls, one answer (or "fail") a line. */

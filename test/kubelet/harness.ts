@@ -12,14 +12,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { builtinRegistry } from '../../src/api/index.ts';
-import type { ResourceDef, ResourceRegistry } from '../../src/api/resource.ts';
-import { startApiServer } from '../../src/apiserver/index.ts';
+import type { ResourceRegistry } from '../../src/api/resource.ts';
 import { RestClient } from '../../src/client/index.ts';
 import { type CriClient, criClient } from '../../src/cri/index.ts';
 import { type Agent, type AgentOptions, startAgent } from '../../src/kubelet/index.ts';
 import { cniNetwork, defaultConflist } from '../../src/network/cni/index.ts';
 import { buildTestImage, type RuntimeHandle, startRuntime } from '../../src/runtime/index.ts';
 import { MemoryBackend } from '../../src/store/index.ts';
+import { startTestServer, type TestServer } from '../support/api-server.ts';
+import { poller } from '../support/until.ts';
+
+export { kubectl } from '../support/kubectl.ts';
 
 const run = promisify(execFile);
 
@@ -35,46 +38,9 @@ export async function ok(cmd: string, args: string[]): Promise<boolean> {
   }
 }
 
-const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
-/** The built-in registry, plus Node and Lease where the built-in one does not serve them yet. */
+/** The built-in registry (it serves Node and Lease itself now); bench/pod-startup.ts uses it too. */
 export function testRegistry(): ResourceRegistry {
-  const base = builtinRegistry();
-  const extra: ResourceDef[] = [];
-  if (!base.byResource('', 'v1', 'nodes'))
-    extra.push({
-      group: '',
-      version: 'v1',
-      kind: 'Node',
-      listKind: 'NodeList',
-      plural: 'nodes',
-      singular: 'node',
-      namespaced: false,
-      verbs: ALL,
-      subresources: { status: true },
-      schemaName: 'skiff.test.Node',
-      hasStatus: true,
-    });
-  if (!base.byResource('coordination.k8s.io', 'v1', 'leases'))
-    extra.push({
-      group: 'coordination.k8s.io',
-      version: 'v1',
-      kind: 'Lease',
-      listKind: 'LeaseList',
-      plural: 'leases',
-      singular: 'lease',
-      namespaced: true,
-      verbs: ALL,
-      schemaName: 'skiff.test.Lease',
-    });
-  if (!extra.length) return base;
-  const defs = [...base.all(), ...extra];
-  return {
-    all: () => [...defs],
-    byResource: (g, v, p) => defs.find((d) => d.group === g && d.version === v && d.plural === p),
-    byKind: (g, v, k) => defs.find((d) => d.group === g && d.version === v && d.kind === k),
-    definitions: () => base.definitions(),
-  };
+  return builtinRegistry();
 }
 
 export interface TestNode {
@@ -95,7 +61,7 @@ export interface TestNode {
   agentDir: string;
   stateDir: string;
   restartAgent(): Promise<void>;
-  kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  kubectl: TestServer['kubectl'];
   destroy(): Promise<void>;
 }
 
@@ -117,17 +83,8 @@ export async function startTestNode(extra: Partial<AgentOptions> = {}): Promise<
     await destroyLeftovers(dir, stateDir, bridge, [bridge, subnetPrefix, netName]);
   };
   try {
-    const backend = new MemoryBackend();
-    const api = await startApiServer({
-      dataDir: path.join(dir, 'api'),
-      port: 0,
-      backend,
-      registry: testRegistry(),
-    });
-    parts.closers.push(async () => {
-      await api.close();
-      await backend.close();
-    });
+    const api = await startTestServer(new MemoryBackend(), testRegistry());
+    parts.closers.push(() => api.close());
     const network = cniNetwork({
       conflist: defaultConflist({ name: netName, bridge, podCIDR, dataDir: path.join(dir, 'ipam') }),
       binDirs: ['/usr/lib/cni'],
@@ -201,7 +158,7 @@ export async function startTestNode(extra: Partial<AgentOptions> = {}): Promise<
         await agent.close(); // closing twice is harmless
         agent = await startAgent(agentOptions);
       },
-      kubectl: (args, input) => kubectl(api.kubeconfigPath, args, input),
+      kubectl: api.kubectl,
       destroy,
     };
     return node;
@@ -266,46 +223,5 @@ export function mountsUnder(dir: string): string[] {
     .filter((m) => m && (m === dir || m.startsWith(`${dir}/`)));
 }
 
-export function kubectl(
-  kubeconfig: string,
-  args: string[],
-  input?: string,
-  timeoutMs = 60_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      args,
-      { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: path.dirname(kubeconfig) }, timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+/** Polls every 200 ms, 30 s unless told; a check that throws only means "not yet". */
+export const until = poller({ timeoutMs: 30_000, intervalMs: 200, retryErrors: true });

@@ -1,25 +1,22 @@
 /** A control plane for the scheduler's end-to-end tests: API server (memory store) and scheduler. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import { builtinRegistry } from '../../src/api/index.ts';
-import { startApiServer } from '../../src/apiserver/index.ts';
 import { NODES, PODS, RestClient } from '../../src/client/index.ts';
 import { type Scheduler, type StartSchedulerOptions, startScheduler } from '../../src/scheduler/index.ts';
 import { MemoryBackend } from '../../src/store/index.ts';
-import { kubectl } from '../apiserver/helpers.ts';
+import { startTestServer, type TestServer } from '../support/api-server.ts';
+import { poller, type Until } from '../support/until.ts';
 
 export interface Cluster {
   client: RestClient;
   kubeconfig: string;
   /** Undefined when started with `scheduler: false`. */
   scheduler: Scheduler | undefined;
-  kubectl(args: string[], input?: string): ReturnType<typeof kubectl>;
+  kubectl: TestServer['kubectl'];
   addNode(name: string, o?: NodeOptions): Promise<void>;
-  /** Poll until `fn` answers something truthy. */
-  until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
+  /** Poll until `fn` answers something truthy (every 100 ms, 15 s unless told). */
+  until: Until;
   nodeOf(name: string, namespace?: string): Promise<string | undefined>;
 }
 
@@ -36,21 +33,19 @@ export async function startCluster(
   o: Partial<StartSchedulerOptions> = {},
   withScheduler = true,
 ): Promise<Cluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'skiff-scheduler-'));
   const backend = new MemoryBackend();
   const ac = new AbortController();
   let running: Promise<void> | undefined;
   let client: RestClient | undefined;
-  let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let server: TestServer | undefined;
   t.after(async () => {
     ac.abort();
     await running?.catch(() => {});
     client?.close();
-    await server?.close();
-    await backend.close();
-    await rm(dir, { recursive: true, force: true });
+    if (server) await server.close();
+    else await backend.close();
   });
-  server = await startApiServer({ dataDir: dir, port: 0, backend, registry: builtinRegistry() });
+  server = await startTestServer(backend, builtinRegistry());
   client = await RestClient.fromKubeconfig(server.kubeconfigPath);
   const c = client;
   let ready: (s: Scheduler) => void;
@@ -71,21 +66,12 @@ export async function startCluster(
     ]);
   }
   const kubeconfig = server.kubeconfigPath;
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   return {
     client: c,
     kubeconfig,
     scheduler,
-    kubectl: (args, input) => kubectl(kubeconfig, args, input),
-    until,
+    kubectl: server.kubectl,
+    until: poller({ timeoutMs: 15_000, intervalMs: 100, retryErrors: false }),
     async addNode(name, n = {}) {
       const node: Node = {
         apiVersion: 'v1',
