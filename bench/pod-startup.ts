@@ -54,7 +54,12 @@ async function nodeChild(args: string[]): Promise<void> {
   });
   process.stdout.write(`${JSON.stringify({ ready: true, criEndpoint: node.criEndpoint })}\n`);
   // SIGUSR2: where the memory is (V8 heap, external, array buffers), on stderr
-  process.on('SIGUSR2', () => {
+  process.on('SIGUSR2', async () => {
+    if (process.env.HEAP_SNAPSHOT_DIR) {
+      const v8 = await import('node:v8');
+      const file = path.join(process.env.HEAP_SNAPSHOT_DIR, `node-${Date.now()}.heapsnapshot`);
+      console.error(`heap snapshot: ${v8.writeHeapSnapshot(file)}`);
+    }
     const m = process.memoryUsage();
     const f = (b: number) => `${(b / 2 ** 20).toFixed(1)}`;
     console.error(
