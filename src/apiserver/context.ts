@@ -10,6 +10,7 @@ import type { KubeletClientOptions } from './handlers/kubelet.ts';
 import { decodeBody, negotiate, type ProtobufCodec, type ResponseForm } from './negotiation.ts';
 import type { Objects } from './objects.ts';
 import type { RequestInfo } from './request-info.ts';
+import type { ServiceIpAllocator } from './service-ips/index.ts';
 import { toTable } from './table.ts';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -33,6 +34,8 @@ export interface ServerParts {
   auth?: Auth;
   /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
   kubelet?: KubeletClientOptions;
+  /** Cluster IPs and node ports of Services (src/apiserver/service-ips), when allocated here. */
+  serviceIps?: ServiceIpAllocator;
 }
 
 /** The shape we use of src/apiserver/patch; every function returns a new object. */
