@@ -63,7 +63,8 @@ export async function afterDelete(
 async function admitPriority(parts: ServerParts, pod: KubeObject): Promise<void> {
   const def = parts.registry.byResource('scheduling.k8s.io', 'v1', 'priorityclasses');
   if (!def) return;
-  const spec = (pod.spec ??= {}) as Json;
+  pod.spec ??= {};
+  const spec = pod.spec as Json;
   const name = pod.metadata?.name ?? '';
   let pc: KubeObject | undefined;
   if (spec.priorityClassName) {
@@ -98,7 +99,8 @@ async function admitPriority(parts: ServerParts, pod: KubeObject): Promise<void>
 
 /** DefaultTolerationSeconds: unless the pod already tolerates them, ride out not-ready/unreachable for 300 s. */
 export function addDefaultTolerations(pod: KubeObject): void {
-  const spec = (pod.spec ??= {}) as Json;
+  pod.spec ??= {};
+  const spec = pod.spec as Json;
   const tolerations: Json[] = spec.tolerations ?? [];
   const tolerates = (key: string) =>
     tolerations.some(
