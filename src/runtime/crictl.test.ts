@@ -236,7 +236,7 @@ async function lifecycle(t: TestContext, target: Target) {
   }
 }
 
-describe('skiff crictl', { timeout: 300_000 }, () => {
+describe('skiff crictl', { timeout: 900_000 }, () => {
   test('the lifecycle on Skiff runtime: runp → create → start → ps → exec → logs → stop → rm → stopp → rmp', async (t) => {
     if (process.getuid?.() !== 0) assert.fail('needs root (runc, mounts, namespaces)');
     const rt = await startTestRuntime();
@@ -326,12 +326,24 @@ describe('skiff crictl', { timeout: 300_000 }, () => {
     const resources = JSON.parse(await ok(ep, ['inspect', ctr])).status.resources.linux;
     assert.equal(resources.memoryLimitInBytes, '67108864');
     assert.equal(resources.cpuQuota, '20000');
-    // the kernel holds the new limits: the container's cgroup, as its own /proc/self/cgroup names it
-    const cgroup = (await ok(ep, ['exec', '-s', ctr, 'cat', '/proc/self/cgroup'])).trim().replace(/^0::/, '');
-    const host = path.join('/sys/fs/cgroup', cgroup);
-    const cgDir = fs.existsSync(path.join(host, 'memory.max')) ? host : path.dirname(host);
-    assert.equal(fs.readFileSync(path.join(cgDir, 'memory.max'), 'utf8').trim(), '67108864');
-    assert.equal(fs.readFileSync(path.join(cgDir, 'cpu.max'), 'utf8').trim(), '20000 100000');
+    // the kernel holds the new limits, in the cgroups the container's /proc/self/cgroup names
+    const lines = (await ok(ep, ['exec', '-s', ctr, 'cat', '/proc/self/cgroup'])).trim().split('\n');
+    const v1 = (controller: string) =>
+      lines.map((l) => l.split(':')).find(([, c]) => c.split(',').includes(controller))?.[2];
+    const read = (...p: string[]) => fs.readFileSync(path.join('/sys/fs/cgroup', ...p), 'utf8').trim();
+    if (v1('memory') !== undefined) {
+      assert.equal(read('memory', v1('memory')!, 'memory.limit_in_bytes'), '67108864');
+      assert.equal(read('cpu', v1('cpu')!, 'cpu.cfs_quota_us'), '20000');
+      assert.equal(read('cpu', v1('cpu')!, 'cpu.cfs_period_us'), '100000');
+      assert.equal(read('cpu', v1('cpu')!, 'cpu.shares'), '512');
+    } else {
+      const unified = lines.find((l) => l.startsWith('0::'))!.slice(3);
+      const dir = fs.existsSync(path.join('/sys/fs/cgroup', unified, 'memory.max'))
+        ? unified
+        : path.dirname(unified);
+      assert.equal(read(dir, 'memory.max'), '67108864');
+      assert.equal(read(dir, 'cpu.max'), '20000 100000');
+    }
     assert.equal((await crictl(ep, ['update', '--memory', 'lots', ctr])).code, 1);
     await ok(ep, ['rm', '-f', ctr]);
     assert.equal(await ok(ep, ['rmp', '-f', pod]), `Removed sandbox ${pod}\n`);
