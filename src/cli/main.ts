@@ -23,7 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./agent.ts')).agentCommand,
   cluster: async () => (await import('./cluster.ts')).clusterMain,
   image: async () => (await import('./image.ts')).imageMain,
-  crictl: async () => (await import('../runtime/index.ts')).crictlMain,
+  crictl: async () => (await import('../runtime/crictl.ts')).crictlMain,
   killall: async () => (await import('./killall.ts')).killallCommand,
 };
 
