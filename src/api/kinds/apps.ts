@@ -7,8 +7,9 @@ import {
   col,
   containersAndImages,
   formatLabels,
-  formatSelector,
   nameColumn,
+  podTemplateCells,
+  podTemplateColumns,
   since,
 } from '../printers/format.ts';
 import type { KubeObject } from '../resource.ts';
@@ -28,16 +29,7 @@ const spec = (o: KubeObject) => (o.spec ?? {}) as Json;
 const status = (o: KubeObject) => (o.status ?? {}) as Json;
 const n = (v: unknown) => (typeof v === 'number' ? v : 0);
 
-const wideColumns = [
-  col('Containers', 'string', 'Names of each container in the template.', 1),
-  col('Images', 'string', 'Images referenced by each container in the template.', 1),
-  col('Selector', 'string', 'Label selector for the pods.', 1),
-];
-
-function wideCells(o: KubeObject): string[] {
-  const [containers, images] = containersAndImages(spec(o).template);
-  return [containers, images, formatSelector(spec(o).selector)];
-}
+const wideCells = (o: KubeObject) => podTemplateCells(spec(o).template, spec(o).selector);
 
 const scale = {
   specReplicasPath: 'spec.replicas',
@@ -124,7 +116,7 @@ export const deployment = defineKind({
       col('Up-to-date', 'integer', 'Total number of pods running the current template.'),
       col('Available', 'integer', 'Total number of available pods (ready for at least minReadySeconds).'),
       ageColumn,
-      ...wideColumns,
+      ...podTemplateColumns,
     ],
     row: (o, now) => [
       o.metadata?.name,
@@ -166,7 +158,7 @@ export const replicaSet = defineKind({
       col('Current', 'integer', 'Number of actual pods.'),
       col('Ready', 'integer', 'Number of ready pods.'),
       ageColumn,
-      ...wideColumns,
+      ...podTemplateColumns,
     ],
     row: (o, now) => [
       o.metadata?.name,
@@ -334,7 +326,7 @@ export const daemonSet = defineKind({
       col('Available', 'integer', 'The number of nodes whose daemon pod is available.'),
       col('Node Selector', 'string', 'The node selector of the pod template.'),
       ageColumn,
-      ...wideColumns,
+      ...podTemplateColumns,
     ],
     row: (o, now) => [
       o.metadata?.name,

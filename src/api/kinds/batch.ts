@@ -5,10 +5,10 @@ import type { StatusCause } from '../errors.ts';
 import {
   ageColumn,
   col,
-  containersAndImages,
-  formatSelector,
   humanDuration,
   nameColumn,
+  podTemplateCells,
+  podTemplateColumns,
   since,
 } from '../printers/format.ts';
 import type { KubeObject } from '../resource.ts';
@@ -128,9 +128,7 @@ export const job = defineKind({
       col('Completions', 'string', 'Successful pods of the desired completions.'),
       col('Duration', 'string', 'How long the job ran.'),
       ageColumn,
-      col('Containers', 'string', 'Names of each container in the template.', 1),
-      col('Images', 'string', 'Images referenced by each container in the template.', 1),
-      col('Selector', 'string', 'Label selector for the pods.', 1),
+      ...podTemplateColumns,
     ],
     row(obj, now) {
       const s = (obj.spec ?? {}) as Json;
@@ -151,8 +149,7 @@ export const job = defineKind({
         completions,
         duration,
         since(obj.metadata?.creationTimestamp, now),
-        ...containersAndImages(s.template),
-        formatSelector(s.selector),
+        ...podTemplateCells(s.template, s.selector),
       ];
     },
   },
@@ -238,9 +235,7 @@ export const cronJob = defineKind({
       col('Active', 'integer', 'The number of running jobs.'),
       col('Last Schedule', 'string', 'When a job was last scheduled.'),
       ageColumn,
-      col('Containers', 'string', 'Names of each container in the template.', 1),
-      col('Images', 'string', 'Images referenced by each container in the template.', 1),
-      col('Selector', 'string', 'Label selector for the pods.', 1),
+      ...podTemplateColumns,
     ],
     row(obj, now) {
       const s = (obj.spec ?? {}) as Json;
@@ -255,8 +250,7 @@ export const cronJob = defineKind({
         (st.active ?? []).length,
         st.lastScheduleTime ? since(st.lastScheduleTime, now) : '<none>',
         since(obj.metadata?.creationTimestamp, now),
-        ...containersAndImages(jobSpec.template),
-        formatSelector(jobSpec.selector),
+        ...podTemplateCells(jobSpec.template, jobSpec.selector),
       ];
     },
   },

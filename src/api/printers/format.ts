@@ -124,3 +124,15 @@ export function col(
 ) {
   return { name, type, description, priority };
 }
+
+/** kubectl's wide columns for a kind that runs pods from a template (Deployment, Job, ...). */
+export const podTemplateColumns = [
+  col('Containers', 'string', 'Names of each container in the template.', 1),
+  col('Images', 'string', 'Images referenced by each container in the template.', 1),
+  col('Selector', 'string', 'Label selector for the pods.', 1),
+];
+
+/** The cells of `podTemplateColumns`. */
+export function podTemplateCells(template: Json | undefined, selector: Selector | undefined): string[] {
+  return [...containersAndImages(template), formatSelector(selector)];
+}

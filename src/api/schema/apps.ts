@@ -8,8 +8,8 @@ import {
   int64,
   intOrString,
   kind,
+  kindAndList,
   labelSelector,
-  listOf,
   obj,
   RAW_EXTENSION,
   ref,
@@ -22,12 +22,8 @@ const a = (name: string, description?: string, extra?: Partial<Schema>) =>
   ref(APPS + name, description, extra);
 const gvk = (k: string) => ({ group: 'apps', version: 'v1', kind: k });
 
-function appsKind(k: string, description: string, props: Record<string, Schema>) {
-  return {
-    [APPS + k]: kind(gvk(k), description, props),
-    [`${APPS + k}List`]: listOf(gvk(k), APPS + k, `A list of ${k} objects.`),
-  };
-}
+const appsKind = (k: string, description: string, props: Record<string, Schema>) =>
+  kindAndList(APPS, gvk(k), description, props);
 
 const template = (d: string) => ref(`${CORE}PodTemplateSpec`, d);
 const selector = labelSelector(

@@ -1,17 +1,9 @@
 /** Schemas of autoscaling/v2 HorizontalPodAutoscaler, and core/v1 PodTemplate and ReplicationController. */
 import type { Schema } from '../resource.ts';
 import { CORE } from './core-pod.ts';
-import { arr, conditions, int, int64, kind, listOf, map, obj, QUANTITY, ref, str, time } from './dsl.ts';
+import { arr, conditions, int, int64, kindAndList, map, obj, QUANTITY, ref, str, time } from './dsl.ts';
 
 const P = 'io.k8s.api.autoscaling.v2.';
-type GVK = { group: string; version: string; kind: string };
-
-function kindAndList(name: string, gvk: GVK, description: string, props: Record<string, Schema>) {
-  return {
-    [name]: kind(gvk, description, props),
-    [`${name}List`]: listOf(gvk, name, `A list of ${gvk.kind} objects.`),
-  };
-}
 
 const target = () => ref(`${P}MetricTarget`, 'The value to keep the metric at.');
 const current = () => ref(`${P}MetricValueStatus`, 'The current value.');
@@ -21,7 +13,7 @@ const objRef = (d: string) => ref(`${P}CrossVersionObjectReference`, d);
 function hpa(): Record<string, Schema> {
   return {
     ...kindAndList(
-      `${P}HorizontalPodAutoscaler`,
+      P,
       { group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler' },
       'Scales a workload between bounds to keep metrics near targets.',
       {
@@ -183,11 +175,11 @@ function hpa(): Record<string, Schema> {
 function core(): Record<string, Schema> {
   const gvk = (k: string) => ({ group: '', version: 'v1', kind: k });
   return {
-    ...kindAndList(`${CORE}PodTemplate`, gvk('PodTemplate'), 'A pod template kept for later use.', {
+    ...kindAndList(CORE, gvk('PodTemplate'), 'A pod template kept for later use.', {
       template: ref(`${CORE}PodTemplateSpec`, 'The pods this template describes.'),
     }),
     ...kindAndList(
-      `${CORE}ReplicationController`,
+      CORE,
       gvk('ReplicationController'),
       'Keeps a number of pod copies running (the predecessor of ReplicaSet).',
       {

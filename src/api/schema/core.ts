@@ -9,9 +9,8 @@ import {
   int,
   int64,
   intOrString,
-  kind,
+  kindAndList,
   labelSelector,
-  listOf,
   MICRO_TIME,
   map,
   obj,
@@ -29,12 +28,8 @@ const c = (name: string, description?: string, extra?: Partial<Schema>) =>
 const gvk = (k: string) => ({ group: '', version: 'v1', kind: k });
 
 /** `kind` plus its `<Kind>List`, both under core/v1. */
-function coreKind(k: string, description: string, props: Record<string, Schema>, required: string[] = []) {
-  return {
-    [CORE + k]: kind(gvk(k), description, props, required),
-    [`${CORE + k}List`]: listOf(gvk(k), CORE + k, `A list of ${k} objects.`),
-  };
-}
+const coreKind = (k: string, description: string, props: Record<string, Schema>, required?: string[]) =>
+  kindAndList(CORE, gvk(k), description, props, required);
 
 function namespaceConfigSecret(): Record<string, Schema> {
   return {

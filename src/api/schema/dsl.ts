@@ -163,6 +163,25 @@ export function kind(
   );
 }
 
+/**
+ * A kind and its `<Kind>List`, named `<pkg><Kind>` and `<pkg><Kind>List`:
+ *
+ *   ...kindAndList('io.k8s.api.apps.v1.', { group: 'apps', version: 'v1', kind: 'Deployment' }, 'Runs pods.', props)
+ */
+export function kindAndList(
+  pkg: string,
+  gvk: { group: string; version: string; kind: string },
+  description: string,
+  properties: Record<string, Schema>,
+  required: string[] = [],
+): Record<string, Schema> {
+  const name = pkg + gvk.kind;
+  return {
+    [name]: kind(gvk, description, properties, required),
+    [`${name}List`]: listOf(gvk, name, `A list of ${gvk.kind} objects.`),
+  };
+}
+
 /** The `<Kind>List` schema for a kind. */
 export function listOf(
   gvk: { group: string; version: string; kind: string },

@@ -11,9 +11,8 @@ import {
   int,
   int64,
   intOrString,
-  kind,
+  kindAndList,
   labelSelector,
-  listOf,
   MICRO_TIME,
   obj,
   ref,
@@ -22,21 +21,6 @@ import {
   strMap,
   time,
 } from './dsl.ts';
-
-type GVK = { group: string; version: string; kind: string };
-
-function kindAndList(
-  pkg: string,
-  gvk: GVK,
-  description: string,
-  props: Record<string, Schema>,
-  required: string[] = [],
-) {
-  return {
-    [pkg + gvk.kind]: kind(gvk, description, props, required),
-    [`${pkg + gvk.kind}List`]: listOf(gvk, pkg + gvk.kind, `A list of ${gvk.kind} objects.`),
-  };
-}
 
 function events(): Record<string, Schema> {
   const P = 'io.k8s.api.events.v1.';

@@ -1,21 +1,17 @@
 /** Schemas of networking.k8s.io/v1: NetworkPolicy, Ingress, IngressClass. */
 import type { Schema } from '../resource.ts';
 import { CORE } from './core-pod.ts';
-import { arr, int, intOrString, kind, labelSelector, listOf, obj, ref, str, strArr } from './dsl.ts';
+import { arr, int, intOrString, kindAndList, labelSelector, obj, ref, str, strArr } from './dsl.ts';
 
 const P = 'io.k8s.api.networking.v1.';
 const gvk = (k: string) => ({ group: 'networking.k8s.io', version: 'v1', kind: k });
 
-function kindAndList(k: string, description: string, props: Record<string, Schema>) {
-  return {
-    [P + k]: kind(gvk(k), description, props),
-    [`${P + k}List`]: listOf(gvk(k), P + k, `A list of ${k} objects.`),
-  };
-}
+const networkingKind = (k: string, description: string, props: Record<string, Schema>) =>
+  kindAndList(P, gvk(k), description, props);
 
 function networkPolicy(): Record<string, Schema> {
   return {
-    ...kindAndList('NetworkPolicy', 'Which traffic the selected pods may send and receive.', {
+    ...networkingKind('NetworkPolicy', 'Which traffic the selected pods may send and receive.', {
       spec: ref(`${P}NetworkPolicySpec`, 'The policy.', { default: {} }),
     }),
     [`${P}NetworkPolicySpec`]: obj(
@@ -91,7 +87,7 @@ function networkPolicy(): Record<string, Schema> {
 
 function ingress(): Record<string, Schema> {
   return {
-    ...kindAndList('Ingress', 'Rules that route outside HTTP traffic to services.', {
+    ...networkingKind('Ingress', 'Rules that route outside HTTP traffic to services.', {
       spec: ref(`${P}IngressSpec`, 'The desired routing.'),
       status: ref(`${P}IngressStatus`, 'The observed state, such as the load balancer address.'),
     }),
@@ -172,7 +168,7 @@ function ingress(): Record<string, Schema> {
 
 function ingressClass(): Record<string, Schema> {
   return {
-    ...kindAndList('IngressClass', 'A kind of ingress, implemented by one controller.', {
+    ...networkingKind('IngressClass', 'A kind of ingress, implemented by one controller.', {
       spec: ref(`${P}IngressClassSpec`, 'The controller and its parameters.'),
     }),
     [`${P}IngressClassSpec`]: obj('The controller of a class and its parameters.', {

@@ -10,9 +10,8 @@ import {
   bool,
   int,
   int64,
-  kind,
+  kindAndList,
   labelSelector,
-  listOf,
   map,
   obj,
   QUANTITY,
@@ -22,21 +21,6 @@ import {
   strMap,
   time,
 } from './dsl.ts';
-
-type GVK = { group: string; version: string; kind: string };
-
-function kindAndList(
-  pkg: string,
-  gvk: GVK,
-  description: string,
-  props: Record<string, Schema>,
-  required: string[] = [],
-) {
-  return {
-    [pkg + gvk.kind]: kind(gvk, description, props, required),
-    [`${pkg + gvk.kind}List`]: listOf(gvk, pkg + gvk.kind, `A list of ${gvk.kind} objects.`),
-  };
-}
 
 function csi(): Record<string, Schema> {
   const P = 'io.k8s.api.storage.v1.';
