@@ -13,10 +13,10 @@ import { isReason, type KubeObject } from '../../api/index.ts';
 import { NODES, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
 import { eventRecorder } from '../runtime/events.ts';
-import { Expectations } from '../runtime/expectations.ts';
+import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,
-  createPod,
+  createPodFor,
   deepEqualJson,
   ignoreNotFound,
   intOrPercent,
@@ -24,7 +24,6 @@ import {
   isPodAvailable,
   isPodReady,
   type Json,
-  keyOfRef,
   newControllerRef,
   podFromTemplate,
   toleratesAll,
@@ -128,20 +127,7 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
     });
-    pods.addEventHandler({
-      add: (p) => {
-        const k = keyOfRef(p, 'DaemonSet');
-        if (k) exp.creationObserved(k);
-      },
-      update: (_, p) => {
-        const k = keyOfRef(p, 'DaemonSet');
-        if (k && p.metadata?.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-      },
-      delete: (p) => {
-        const k = keyOfRef(p, 'DaemonSet');
-        if (k) exp.deletionObserved(k, p.metadata!.uid!);
-      },
-    });
+    pods.addEventHandler(observeOwnedPods(exp, 'DaemonSet'));
 
     return async ({ namespace, name }) => {
       const key = `${namespace}/${name}`;
@@ -235,18 +221,10 @@ export const daemonSetController = controllerFor('apps/v1', 'daemonsets')
                 },
               },
             };
-            return createPod(ctx.client, pod).then(
-              (made) => {
-                if (made)
-                  events.record(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`);
-                return made;
-              },
-              (e) => {
-                exp.lowerCreations(key, 1);
-                events.record(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error)?.message ?? e}`);
-                throw e;
-              },
-            );
+            return createPodFor(ctx.client, events, ds, pod).catch((e) => {
+              exp.lowerCreations(key, 1);
+              throw e;
+            });
           }),
           ...remove.map((p) =>
             ignoreNotFound(ctx.client.delete(PODS, p.metadata!.name!, { namespace })).then(

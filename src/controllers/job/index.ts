@@ -16,11 +16,10 @@ import { isReason, type KubeObject } from '../../api/index.ts';
 import { PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
 import { eventRecorder } from '../runtime/events.ts';
-import { Expectations } from '../runtime/expectations.ts';
+import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,
-  controllerRefOf,
-  createPod,
+  createPodFor,
   deepEqualJson,
   ignoreNotFound,
   isPodActive,
@@ -49,24 +48,7 @@ export const jobController = controllerFor('batch/v1', 'jobs')
     const pods = ctx.informers.informerFor(PODS);
     const exp = new Expectations({ now: ctx.now });
     const events = eventRecorder(ctx.client, 'job-controller', { apiVersion: 'batch/v1', kind: 'Job' });
-    const ownerKey = (p: KubeObject) => {
-      const ref = controllerRefOf(p);
-      return ref?.kind === 'Job' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
-    };
-    pods.addEventHandler({
-      add: (p) => {
-        const k = ownerKey(p);
-        if (k) exp.creationObserved(k);
-      },
-      update: (_, p) => {
-        const k = ownerKey(p);
-        if (k && p.metadata?.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-      },
-      delete: (p) => {
-        const k = ownerKey(p);
-        if (k) exp.deletionObserved(k, p.metadata!.uid!);
-      },
-    });
+    pods.addEventHandler(observeOwnedPods(exp, 'Job'));
 
     return async ({ namespace, name }) => {
       const key = `${namespace}/${name}`;
@@ -174,25 +156,14 @@ export const jobController = controllerFor('batch/v1', 'jobs')
             'job-name': name,
           };
           const results = await Promise.allSettled(
-            Array.from({ length: diff }, async () => {
-              try {
-                const pod = await createPod(
-                  ctx.client,
-                  podFromTemplate(spec.template ?? {}, job, ref, { labels }),
-                );
-                if (pod)
-                  events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
-                return pod;
-              } catch (e) {
-                events.record(
-                  job,
-                  'Warning',
-                  'FailedCreate',
-                  `Error creating: ${(e as Error)?.message ?? e}`,
-                );
-                throw e;
-              }
-            }),
+            Array.from({ length: diff }, () =>
+              createPodFor(
+                ctx.client,
+                events,
+                job,
+                podFromTemplate(spec.template ?? {}, job, ref, { labels }),
+              ),
+            ),
           );
           const bad = results.filter((r) => r.status === 'rejected' || r.value === undefined).length;
           if (bad) exp.lowerCreations(key, bad);

@@ -12,11 +12,10 @@ import { isReason, type KubeObject, selectorMatches } from '../../api/index.ts';
 import { keyOf, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
 import { eventRecorder } from '../runtime/events.ts';
-import { Expectations } from '../runtime/expectations.ts';
+import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,
-  controllerRefOf,
-  createPod,
+  createPodFor,
   deepEqualJson,
   ignoreNotFound,
   isPodActive,
@@ -66,26 +65,7 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
     });
-    const ownerKey = (p: KubeObject) => {
-      const ref = controllerRefOf(p);
-      return ref?.kind === 'ReplicaSet' ? `${p.metadata?.namespace}/${ref.name}` : undefined;
-    };
-    pods.addEventHandler({
-      add: (p) => {
-        const k = ownerKey(p);
-        if (k) exp.creationObserved(k);
-        else enqueueMatching(p);
-      },
-      update: (_, p) => {
-        const k = ownerKey(p);
-        if (k && p.metadata?.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-        if (!k) enqueueMatching(p);
-      },
-      delete: (p) => {
-        const k = ownerKey(p);
-        if (k) exp.deletionObserved(k, p.metadata!.uid!);
-      },
-    });
+    pods.addEventHandler(observeOwnedPods(exp, 'ReplicaSet', enqueueMatching));
     // an orphan pod may be adopted by any ReplicaSet whose selector matches it
     function enqueueMatching(p: KubeObject) {
       for (const rs of rsStore.byIndex('namespace', p.metadata?.namespace ?? ''))
@@ -122,22 +102,9 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
           for (let batch = 1; left > 0; batch = Math.min(batch * 2, left)) {
             const size = Math.min(batch, left);
             const results = await Promise.allSettled(
-              Array.from({ length: size }, async () => {
-                try {
-                  const pod = await createPod(ctx.client, podFromTemplate(spec.template ?? {}, rs, ref));
-                  if (pod)
-                    events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata?.name}`);
-                  return pod;
-                } catch (e) {
-                  events.record(
-                    rs,
-                    'Warning',
-                    'FailedCreate',
-                    `Error creating: ${(e as Error)?.message ?? e}`,
-                  );
-                  throw e;
-                }
-              }),
+              Array.from({ length: size }, () =>
+                createPodFor(ctx.client, events, rs, podFromTemplate(spec.template ?? {}, rs, ref)),
+              ),
             );
             left -= size;
             const failed = results.filter((r) => r.status === 'rejected' || r.value === undefined).length;

@@ -4,6 +4,10 @@
  * stale, so the controller must not compute a new diff (it would create the same pods twice).
  * Expectations lapse after `ttlMs` (5 minutes, as upstream) in case an event was missed.
  */
+import type { KubeObject } from '../../api/index.ts';
+import type { EventHandler } from '../../client/index.ts';
+import { keyOfRef } from './objects.ts';
+
 interface Expectation {
   add: number;
   del: Set<string>;
@@ -71,4 +75,34 @@ export class Expectations {
     }
     return e;
   }
+}
+
+/**
+ * The pod informer handler of a controller that creates pods: a pod a `kind` controls marks its
+ * owner's creation observed when it appears, and its deletion when it is deleted or gets a
+ * deletionTimestamp. A pod no `kind` controls goes to `orphan` (added or updated), for adoption.
+ *
+ *   pods.addEventHandler(observeOwnedPods(exp, 'ReplicaSet', enqueueMatching));
+ */
+export function observeOwnedPods(
+  exp: Expectations,
+  kind: string,
+  orphan?: (pod: KubeObject) => void,
+): EventHandler<KubeObject> {
+  return {
+    add: (p) => {
+      const k = keyOfRef(p, kind);
+      if (k) exp.creationObserved(k);
+      else orphan?.(p);
+    },
+    update: (_, p) => {
+      const k = keyOfRef(p, kind);
+      if (k && p.metadata?.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
+      if (!k) orphan?.(p);
+    },
+    delete: (p) => {
+      const k = keyOfRef(p, kind);
+      if (k) exp.deletionObserved(k, p.metadata!.uid!);
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /** Helpers every workload controller shares: owner references, pod states, int-or-percent, hashes. */
 import { isReason, type KubeObject, selectorMatches } from '../../api/index.ts';
 import { type GroupVersionResource, PODS, type RestClient } from '../../client/index.ts';
+import type { EventRecorder } from './events.ts';
 
 export type Json = Record<string, any>;
 
@@ -196,6 +197,26 @@ export async function createPod(client: RestClient, pod: KubeObject): Promise<Ku
     return await client.create(PODS, pod);
   } catch (e) {
     if (isReason(e, 'AlreadyExists')) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Creates a pod for `owner` as createPod does, recording on the owner what kube-controller-manager
+ * records: `SuccessfulCreate` (`Created pod: <name>`) or `FailedCreate` (`Error creating: <why>`).
+ */
+export async function createPodFor(
+  client: RestClient,
+  events: EventRecorder,
+  owner: KubeObject,
+  pod: KubeObject,
+): Promise<KubeObject | undefined> {
+  try {
+    const made = await createPod(client, pod);
+    if (made) events.record(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${made.metadata?.name}`);
+    return made;
+  } catch (e) {
+    events.record(owner, 'Warning', 'FailedCreate', `Error creating: ${(e as Error)?.message ?? e}`);
     throw e;
   }
 }
