@@ -8,6 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubectlOutput } from '../support/kubectl.ts';
+import { poller } from '../support/until.ts';
 
 const SKIFF = new URL('../../bin/skiff', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -58,7 +60,7 @@ export async function startSkiffServer(extra: string[] = []): Promise<SkiffServe
     serviceCIDR,
     proc,
     output: () => out,
-    kubectl: async (...args) => (await run('kubectl', args, { env, timeout: 60_000 })).stdout,
+    kubectl: (...args) => kubectlOutput(join(dir, 'kubeconfig'), args),
     skiff: async (...args) => (await run(SKIFF, args, { env, timeout: 120_000 })).stdout,
     async stop() {
       if (stopped) return;
@@ -105,22 +107,5 @@ export async function startSkiffServer(extra: string[] = []): Promise<SkiffServe
   return s;
 }
 
-/** Poll `check` until it returns a truthy value (or throw after `ms`). */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polls every 250 ms, 60 s unless told; a check that throws only means "not yet". */
+export const until = poller({ timeoutMs: 60_000, intervalMs: 250, retryErrors: true });
