@@ -27,8 +27,7 @@ spec:
   containers:
   - name: web
     image: skiff.local/busybox:1.35
-    # the test image links no tar applet; kubectl cp runs tar in the container
-    command: ["sh", "-c", "ln -s /bin/busybox /bin/tar && mkdir -p /www && echo hello-from-web > /www/index.html && httpd -p 8080 -h /www && while true; do echo tick $(date +%s); sleep 1; done"]
+    command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && httpd -p 8080 -h /www && while true; do echo tick $(date +%s); sleep 1; done"]
     ports:
     - containerPort: 8080
 `;
