@@ -89,3 +89,56 @@ test('a create that names managedFields, and an update, take the full computatio
   const next: KubeObject = { ...structuredClone(old), data: { a: '1', b: '2' } };
   assert.equal(text(patchEngine.recordUpdate!(old, structuredClone(next), opts)), text(reference(old, next)));
 });
+
+test('creates that differ only in scalar values outside lists share a field set, and it is the full one', () => {
+  const def = registry.byResource('', 'v1', 'events')!;
+  const ctx = SchemaContext.fromRegistry(registry, def);
+  const opts = { manager: 'sched', def, registry };
+  const event = (i: number, extra: Record<string, unknown> = {}): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `p${i}.${i.toString(16)}`, namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: `p${i}`, uid: crypto.randomUUID(), resourceVersion: String(i) },
+    reason: 'Scheduled',
+    message: `assigned default/p${i} to node-${i}`,
+    source: { component: 'sched' },
+    firstTimestamp: `2025-01-01T00:00:0${i}Z`,
+    count: i,
+    eventTime: null,
+    ...extra,
+  });
+  const cases = [
+    event(1),
+    event(2), // other values: memoized
+    event(3, { series: { count: 2, lastObservedTime: '2025-01-01T00:00:00Z' } }), // another field: another set
+    event(4, { series: { count: 3, lastObservedTime: '2025-01-01T00:00:01Z' } }),
+    event(5, { eventTime: '2025-01-01T00:00:00.000000Z' }), // null to a value: another set
+    event(6, { related: null }),
+  ];
+  for (const e of cases) {
+    const { object, managedFields } = updateManagedFields({
+      old: undefined,
+      updated: structuredClone(e),
+      manager: 'sched',
+      ctx,
+      now: new Date(),
+      apiVersion: 'v1',
+    });
+    object.metadata = { ...object.metadata, managedFields };
+    const got = patchEngine.recordUpdate!(undefined, structuredClone(e), opts);
+    assert.equal(text(got), text(object), e.metadata!.name);
+  }
+  // list elements keep their values: containers of other names are other fields
+  const pdef = registry.byResource('', 'v1', 'pods')!;
+  const p1 = pod('l1', {});
+  const p2 = pod('l2', {});
+  (p2.spec as { containers: { name: string }[] }).containers[0].name = 'other';
+  for (const p of [p1, p2]) {
+    const got = patchEngine.recordUpdate!(undefined, structuredClone(p), {
+      manager: 'bench',
+      def: pdef,
+      registry,
+    });
+    assert.equal(text(got), text(reference(undefined, p, ['status'])));
+  }
+});

@@ -25,31 +25,34 @@ function schemaContext(registry: ResourceRegistry, def: ResourceDef): SchemaCont
   return ctx;
 }
 
-/** Metadata fields no manager owns: their values never change the recorded field set. */
-const UNOWNED_META = [
-  'name',
-  'namespace',
-  'creationTimestamp',
-  'selfLink',
-  'uid',
-  'clusterName',
-  'generation',
-  'resourceVersion',
-];
-
 /**
  * Field sets of creates, by kind and object shape. A create's managedFields entry is one
- * Update entry whose fieldsV1 is a pure function of the kind's schema and the object with
- * its unowned metadata blanked; pods of one template, or objects of one client, repeat it.
- * The value is the fieldsV1 as JSON text (parsed afresh for each object: nothing is shared).
+ * Update entry whose fieldsV1 is a pure function of the kind's schema and the object's shape:
+ * its field names and, inside lists, its values (list keys, set members, atomic lists), but
+ * not the scalar values reached through maps alone (a create adds each such field whatever
+ * its value; null counts as absent, so it stays null). Pods of one template, or Events of one
+ * component, repeat it. The value is the fieldsV1 as JSON text (parsed afresh for each
+ * object: nothing is shared).
  */
 const createSets = new Map<string, string | null>();
 const CREATE_SETS_MAX = 2048;
 
+/** The object as JSON with every scalar outside lists written as 0 (null stays null). */
+function shape(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v !== 'object') return '0';
+  if (Array.isArray(v)) return JSON.stringify(v);
+  let out = '{';
+  for (const k in v as Record<string, unknown>) {
+    const c = (v as Record<string, unknown>)[k];
+    if (c === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${shape(c)}`;
+  }
+  return `${out}}`;
+}
+
 function shapeKey(def: ResourceDef, obj: KubeObject): string {
-  const meta: Record<string, unknown> = { ...obj.metadata };
-  for (const f of UNOWNED_META) if (f in meta) meta[f] = 0;
-  return `${def.group}/${def.version}/${def.kind}\n${JSON.stringify({ ...obj, metadata: meta })}`;
+  return `${def.group}/${def.version}/${def.kind}\n${shape(obj)}`;
 }
 
 function apiVersionOf(def: ResourceDef, subresource?: string): string {
