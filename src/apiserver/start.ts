@@ -122,7 +122,8 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
   const server = createHttpsServer(handler, {
     port: o.port,
     host: o.bind ?? '127.0.0.1',
-    cert: pki.server.cert,
+    // The chain includes the CA, so a joining agent can check it against the hash in its token.
+    cert: `${pki.server.cert.trimEnd()}\n${pki.ca.cert}`,
     key: pki.server.key,
     ca: pki.ca.cert,
   });

@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { RestClient } from '../client/index.ts';
 import { findClusterRegistry } from '../registry/index.ts';
+import { fetchPinnedCa, parseJoinToken } from './join-token.ts';
 import { startNode } from './node.ts';
 
 export async function agentCommand(args: string[]): Promise<number> {
@@ -40,10 +41,18 @@ export async function agentCommand(args: string[]): Promise<number> {
   }
   let client: RestClient;
   if (values.kubeconfig) client = await RestClient.fromKubeconfig(values.kubeconfig);
-  else if (values.server && values.token)
-    // The token authenticates the node; the server's CA is not pinned yet (TODO: a CA hash in the token).
-    client = new RestClient({ server: values.server, token: values.token, insecureSkipTLSVerify: true });
-  else {
+  else if (values.server && values.token) {
+    // The token authenticates the node; the CA hash in it decides which server certificate to trust.
+    try {
+      const { caHash, bootstrapToken } = parseJoinToken(values.token);
+      const ca = await fetchPinnedCa(values.server, caHash);
+      client = new RestClient({ server: values.server, token: bootstrapToken, ca });
+      values.token = bootstrapToken;
+    } catch (e) {
+      process.stderr.write(`skiff agent: ${(e as Error).message}\n`);
+      return 1;
+    }
+  } else {
     process.stderr.write('skiff agent: give --server URL and --token T, or --kubeconfig FILE\n');
     return 2;
   }

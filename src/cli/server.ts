@@ -6,6 +6,7 @@
  *                [--pod-cidr CIDR] [--cluster-cidr CIDR] [--service-cidr CIDR] [--cni-bridge NAME] [--container-runtime-endpoint URL]
  *                [--kubelet-port N] [--registry-port N]
  */
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinRegistry } from '../api/index.ts';
@@ -28,6 +29,7 @@ import { ensureClusterDns } from '../network/index.ts';
 import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { Compactor, openBackend } from '../store/index.ts';
+import { writeJoinToken } from './join-token.ts';
 import { type RunningNode, startNode } from './node.ts';
 
 export interface ServerFlags {
@@ -126,6 +128,13 @@ export function parseServerFlags(args: string[]): ServerFlags {
   };
 }
 
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && !a.internal)
+    .map((a) => a!.address);
+}
+
 /** The n-th address of an IPv4 CIDR (`10.43.0.0/16`, 10 → `10.43.0.10`). */
 export function nthAddress(cidr: string, n: number): string {
   const v =
@@ -186,7 +195,8 @@ export async function boot(
     daemon('compactor', new Compactor(backend).start(signal));
     const registry = extra.registry ?? builtinRegistry(); // 2
     // A server bound to one address names it in its certificate (when the PKI is first made).
-    if (flags.bind !== '0.0.0.0') await ensurePki(flags.dataDir, { sans: [flags.bind] });
+    // (all of this machine's addresses when it binds them all, for agents joining from elsewhere).
+    await ensurePki(flags.dataDir, { sans: flags.bind === '0.0.0.0' ? machineAddresses() : [flags.bind] });
     // Nodes join with this token, and the API server presents it to their kubelets (logs, exec).
     const joinToken = await ensureJoinToken(flags.dataDir);
     const server = await startApiServer({
@@ -211,6 +221,7 @@ export async function boot(
     await ensureClusterDns({ client, clusterIP: clusterDNS });
     daemon('scheduler', startScheduler({ client }, signal)); // 6
     const pki = await ensurePki(flags.dataDir); // 7
+    await writeJoinToken(flags.dataDir, pki.ca.cert, joinToken);
     const images = await startClusterRegistry({
       dataDir: flags.dataDir,
       pki,
@@ -282,6 +293,7 @@ export async function serverCommand(args: string[]): Promise<number> {
     `skiff: API server listening on ${server.url} (store: ${flags.store})\n` +
       `skiff: ${node}; cluster registry ${server.registryUrl}\n` +
       `admin kubeconfig: ${server.kubeconfigPath}\n` +
+      `join a node: skiff agent --server ${server.url} --token "$(cat ${join(flags.dataDir, 'join-token')})"\n` +
       `  export KUBECONFIG=${server.kubeconfigPath}\n  kubectl get nodes\n`,
   );
   await new Promise<void>((resolve) => {

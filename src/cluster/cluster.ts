@@ -244,7 +244,8 @@ export async function createCluster(o: CreateOptions): Promise<ClusterState> {
       ...['--pod-cidr', first.podCIDR ?? '10.42.0.0/24', '--cni-bridge', 'skiff0'],
     ]);
     await saveState(state);
-    const tokenFile = join(first.dataDir, 'node-token');
+    // The join token names the cluster CA's hash, so agents trust only this server.
+    const tokenFile = join(first.dataDir, 'join-token');
     await waitFor(
       `the server of ${first.name}`,
       async () => {
