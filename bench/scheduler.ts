@@ -7,7 +7,9 @@
  *
  * Measured per run (a fresh control plane each): pods bound per second (from the first create
  * to the last binding seen), p50/p99 from a pod's create request to its binding seen on the
- * watch, and the control plane's peak RSS. Prints each run and the median.
+ * watch, the control plane's peak RSS and its CPU time per measured pod (user + system, from
+ * the first measured create until the stop: comparable across runs on a noisy machine).
+ * Prints each run and the median.
  *
  *   node_modules/.bin/node bench/scheduler.ts            # 3 runs
  *   RUNS=1 NODES=500 PODS=1000 node_modules/.bin/node bench/scheduler.ts
@@ -49,8 +51,15 @@ async function controlPlane(): Promise<void> {
     ac.signal,
   );
   process.send!({ kubeconfig: server.kubeconfigPath });
-  process.on('message', async (m: { stop?: boolean }) => {
+  process.on('message', async (m: { stop?: boolean; mark?: boolean }) => {
+    if (m.mark) {
+      const u = process.cpuUsage();
+      process.send!({ cpuMicros: u.user + u.system });
+      return;
+    }
     if (!m.stop) return;
+    const u = process.cpuUsage();
+    const cpuMicros = u.user + u.system;
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
     ac.abort();
     await running.catch(() => {});
@@ -58,7 +67,7 @@ async function controlPlane(): Promise<void> {
     await server.close();
     await backend.close();
     await rm(dir, { recursive: true, force: true });
-    process.send!({ maxRssMiB, errors }, () => process.exit(0));
+    process.send!({ maxRssMiB, errors, cpuMicros }, () => process.exit(0));
   });
 }
 
@@ -110,6 +119,8 @@ interface RunResult {
   p50: number;
   p99: number;
   maxRssMiB: number;
+  /** Control-plane CPU (user + system) from the first measured create to the stop, per measured pod. */
+  cpuPerPodMicros: number;
   setupSeconds: number;
 }
 
@@ -172,6 +183,10 @@ async function run(): Promise<RunResult> {
     });
 
     const names = Array.from({ length: N_PODS }, (_, i) => `pod-${i}`);
+    const cpuAtStart = await new Promise<{ cpuMicros: number }>((resolve) => {
+      child.once('message', resolve as (m: unknown) => void);
+      child.send({ mark: true });
+    });
     const start = performance.now();
     await pool(names, CONCURRENCY, async (name) => {
       sent.set(name, performance.now());
@@ -189,7 +204,7 @@ async function run(): Promise<RunResult> {
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
     client.close();
 
-    const stats = await new Promise<{ maxRssMiB: number; errors: number }>((resolve) => {
+    const stats = await new Promise<{ maxRssMiB: number; errors: number; cpuMicros: number }>((resolve) => {
       child.once('message', resolve as (m: unknown) => void);
       child.send({ stop: true });
     });
@@ -200,6 +215,7 @@ async function run(): Promise<RunResult> {
       p50: q(0.5),
       p99: q(0.99),
       maxRssMiB: stats.maxRssMiB,
+      cpuPerPodMicros: (stats.cpuMicros - cpuAtStart.cpuMicros) / N_PODS,
       setupSeconds,
     };
   } finally {
@@ -222,7 +238,7 @@ async function main(): Promise<void> {
     const r = await run();
     results.push(r);
     console.log(
-      `run ${i + 1}: ${r.podsPerSecond.toFixed(0)} pods/s bound (created at ${r.createPerSecond.toFixed(0)}/s), p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, peak RSS ${r.maxRssMiB.toFixed(0)} MiB (setup ${r.setupSeconds.toFixed(1)} s)`,
+      `run ${i + 1}: ${r.podsPerSecond.toFixed(0)} pods/s bound (created at ${r.createPerSecond.toFixed(0)}/s), p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, peak RSS ${r.maxRssMiB.toFixed(0)} MiB, control plane CPU ${r.cpuPerPodMicros.toFixed(0)} µs/pod (setup ${r.setupSeconds.toFixed(1)} s)`,
     );
   }
   const med = (f: (r: RunResult) => number) => {
@@ -236,6 +252,7 @@ async function main(): Promise<void> {
     ['p50 creation to binding (ms)', med((r) => r.p50).toFixed(0)],
     ['p99 creation to binding (ms)', med((r) => r.p99).toFixed(0)],
     ['control plane peak RSS (MiB)', med((r) => r.maxRssMiB).toFixed(0)],
+    ['control plane CPU per measured pod (µs)', med((r) => r.cpuPerPodMicros).toFixed(0)],
     ['runs', String(results.length)],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

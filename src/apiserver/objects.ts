@@ -180,8 +180,13 @@ export class Objects {
     mutate: (obj: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
   ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.get(def, namespace, name);
-      const next = await mutate(structuredClone(cur.obj));
+      // From the cache, the text parsed twice (cheaper than structuredClone of the object).
+      const hit = this.cache ? await this.getCachedJson(def, namespace, name) : null;
+      if (hit === undefined) throw notFound(qualifiedOf(def), name);
+      const cur: Stored = hit
+        ? { obj: JSON.parse(hit.json), modRevision: hit.modRevision }
+        : await this.get(def, namespace, name);
+      const next = await mutate(hit ? JSON.parse(hit.json) : structuredClone(cur.obj));
       if (!next) return cur.obj;
       try {
         return await this.update(def, next, cur.modRevision);

@@ -129,10 +129,7 @@ export class ResourceCache {
       return;
     }
     const { key, modRevision } = ev.kv;
-    const obj = JSON.parse(ev.kv.value) as KubeObject;
-    obj.metadata ??= {};
-    obj.metadata.resourceVersion = String(modRevision);
-    const json = JSON.stringify(obj);
+    const json = withResourceVersion(ev.kv.value, modRevision);
     const before = this.#entries.get(key);
     const prevJson =
       before?.json ?? (ev.prev ? withResourceVersion(ev.prev.value, ev.prev.modRevision) : undefined);
@@ -142,7 +139,7 @@ export class ResourceCache {
       if (!before) this.#sorted = null;
       this.#entries.set(key, { json, modRevision });
     }
-    const cached = new CachedEvent(ev.type, key, modRevision, json, obj, prevJson);
+    const cached = new CachedEvent(ev.type, key, modRevision, json, undefined, prevJson);
     this.#push(cached);
     for (const w of this.watchers) {
       if (modRevision > w.after && key.startsWith(w.keyPrefix)) w.deliver(cached);
@@ -211,10 +208,65 @@ function lowerBound(a: string[], x: string): number {
   return lo;
 }
 
-/** The stored JSON (which has no resourceVersion) as the API serves it. */
+/**
+ * The stored JSON (which has no resourceVersion) as the API serves it: what parsing it,
+ * setting metadata.resourceVersion and serializing again gives. Stored values are
+ * JSON.stringify's output (see encode in objects.ts), which that round trip leaves as it is,
+ * so the field is spliced in at the end of `metadata`; text of any other form (whitespace,
+ * no metadata object, one that has a resourceVersion) takes the round trip.
+ */
 export function withResourceVersion(value: string, revision: number): string {
+  const end = metadataEnd(value);
+  if (end > 0) {
+    const sep = value.charCodeAt(end - 1) === 0x7b ? '' : ',';
+    return `${value.slice(0, end)}${sep}"resourceVersion":"${revision}"${value.slice(end)}`;
+  }
   const obj = JSON.parse(value) as KubeObject;
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(revision);
   return JSON.stringify(obj);
+}
+
+const RV_KEY = '"resourceVersion"';
+
+/**
+ * In compact JSON text of an object, the index of the `}` closing its top-level `metadata`
+ * object; -1 when there is none, metadata already has a resourceVersion, or the text up to
+ * there has whitespace outside strings (then it is not JSON.stringify's). The text after
+ * metadata is not read.
+ */
+function metadataEnd(s: string): number {
+  const n = s.length;
+  if (n < 2 || s.charCodeAt(0) !== 0x7b) return -1;
+  let depth = 0;
+  let metaOpen = -1; // index of metadata's `{`
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      // the closing quote: the next one not escaped (preceded by an even run of backslashes)
+      for (;;) {
+        i = s.indexOf('"', i + 1);
+        if (i < 0) return -1;
+        let k = i - 1;
+        while (s.charCodeAt(k) === 0x5c) k--;
+        if ((i - 1 - k) % 2 === 0) break;
+      }
+      // a key when `:` follows: metadata's at depth 1, resourceVersion within it at depth 2
+      if (s.charCodeAt(i + 1) === 0x3a) {
+        const len = i + 1 - start;
+        if (depth === 1 && metaOpen < 0 && len === 10 && s.startsWith('"metadata"', start)) {
+          if (s.charCodeAt(i + 2) !== 0x7b) return -1;
+          metaOpen = i + 2;
+        } else if (depth === 2 && metaOpen >= 0 && len === RV_KEY.length && s.startsWith(RV_KEY, start)) {
+          return -1;
+        }
+      }
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 1 && metaOpen >= 0) return i;
+    } else if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return -1;
+  }
+  return -1;
 }
