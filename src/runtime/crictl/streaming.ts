@@ -21,9 +21,26 @@ function wsUrl(url: string): string {
   return url.replace(/^http/, 'ws');
 }
 
+/**
+ * Opens the WebSocket. Frames can arrive in the same read as the upgrade answer, and `ws` emits
+ * them right after 'open', before the caller could add a listener: they are held here and
+ * replayed to the first `message` listener the caller adds (a port-forward's first frame on each
+ * channel is the port, which the client must see to strip).
+ */
 function connect(url: string, protocols: string[]): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl(url), protocols);
+    const early: Buffer[] = [];
+    const hold = (d: Buffer) => early.push(d);
+    ws.on('message', hold);
+    ws.on('newListener', function replay(event: string, listener: (d: Buffer) => void) {
+      if (event !== 'message' || listener === hold) return;
+      ws.off('message', hold);
+      ws.off('newListener', replay);
+      queueMicrotask(() => {
+        for (const d of early.splice(0)) listener(d);
+      });
+    });
     ws.once('open', () => resolve(ws));
     ws.once('error', (err) => reject(new CrictlError(`connect to the streaming server: ${err.message}`)));
     ws.once('unexpected-response', (_req, res) => {
