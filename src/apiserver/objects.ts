@@ -180,16 +180,15 @@ export class Objects {
     mutate: (obj: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
   ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
-      // From the cache, the text parsed twice (cheaper than structuredClone of the object).
+      // From the cache: the text parsed for mutate (and again only if the stored object is the answer).
       const hit = this.cache ? await this.getCachedJson(def, namespace, name) : null;
       if (hit === undefined) throw notFound(qualifiedOf(def), name);
-      const cur: Stored = hit
-        ? { obj: JSON.parse(hit.json), modRevision: hit.modRevision }
-        : await this.get(def, namespace, name);
-      const next = await mutate(hit ? JSON.parse(hit.json) : structuredClone(cur.obj));
-      if (!next) return cur.obj;
+      const cur = hit ? undefined : await this.get(def, namespace, name);
+      const modRevision = hit ? hit.modRevision : cur!.modRevision;
+      const next = await mutate(hit ? JSON.parse(hit.json) : structuredClone(cur!.obj));
+      if (!next) return hit ? (JSON.parse(hit.json) as KubeObject) : cur!.obj;
       try {
-        return await this.update(def, next, cur.modRevision);
+        return await this.update(def, next, modRevision);
       } catch (e) {
         if (!isReason(e, 'Conflict') || attempt >= 20) throw e;
       }
