@@ -100,8 +100,9 @@ function reportCpu(kind: string, since: NodeJS.CpuUsage): void {
 
 /** Starts this file as a child and waits for its `{"ready":true}` line. */
 async function child(kind: string, args: string[]): Promise<{ proc: ChildProcess; info: Json }> {
-  // NODE_CHILD_FLAGS: V8/Node flags for the node child (e.g. `--max-semi-space-size=1`)
-  const flags = kind === 'node' ? (process.env.NODE_CHILD_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  // NODE_CHILD_FLAGS: V8/Node flags for the node child; default what `bin/skiff agent` runs with
+  const shipped = '--max-semi-space-size=1';
+  const flags = kind === 'node' ? (process.env.NODE_CHILD_FLAGS ?? shipped).split(' ').filter(Boolean) : [];
   const proc = spawn(NODE, [...flags, SELF, kind, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<Json>((resolve, reject) => {
     let buf = '';
