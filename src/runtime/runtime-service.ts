@@ -126,6 +126,16 @@ export class SkiffRuntimeService implements RuntimeService {
     return found as ContainerRecord;
   }
 
+  /** The record `lookup` finds, or undefined where it throws NotFound (other errors pass). */
+  #ifFound<T>(lookup: () => T): T | undefined {
+    try {
+      return lookup();
+    } catch (err) {
+      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
+
   /** Finds a record by full ID or unique prefix (as crictl allows). */
   #resolve(kind: RecordKind, _file: string, id: string | undefined): unknown {
     if (!id) throw criInvalid('ID must not be empty');
@@ -290,13 +300,9 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   async stopPodSandbox(req: PodSandboxIdRequest) {
-    let sb: SandboxRecord;
-    try {
-      sb = this.#sandbox(req.podSandboxId);
-    } catch (err) {
-      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
-      throw err;
-    }
+    // CRI: stopping or removing what is already gone succeeds.
+    const sb = this.#ifFound(() => this.#sandbox(req.podSandboxId));
+    if (!sb) return {};
     for (const c of this.#containers().filter((c) => c.sandboxId === sb.id)) {
       await this.stopContainer({ containerId: c.id, timeout: 0 });
     }
@@ -307,13 +313,9 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   async removePodSandbox(req: PodSandboxIdRequest) {
-    let sb: SandboxRecord;
-    try {
-      sb = this.#sandbox(req.podSandboxId);
-    } catch (err) {
-      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
-      throw err;
-    }
+    // CRI: stopping or removing what is already gone succeeds.
+    const sb = this.#ifFound(() => this.#sandbox(req.podSandboxId));
+    if (!sb) return {};
     for (const c of this.#containers().filter((c) => c.sandboxId === sb.id)) {
       await this.removeContainer({ containerId: c.id });
     }
@@ -485,13 +487,9 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   async stopContainer(req: StopContainerRequest) {
-    let c: ContainerRecord;
-    try {
-      c = this.#container(req.containerId);
-    } catch (err) {
-      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
-      throw err;
-    }
+    // CRI: stopping or removing what is already gone succeeds.
+    const c = this.#ifFound(() => this.#container(req.containerId));
+    if (!c) return {};
     const exited = async () => (await this.#state(c)).state !== 'CONTAINER_RUNNING';
     if ((await this.#state(c)).state !== 'CONTAINER_RUNNING') return {};
     const timeoutMs = Math.max(0, Number(req.timeout ?? 0)) * 1000;
@@ -511,13 +509,9 @@ export class SkiffRuntimeService implements RuntimeService {
   }
 
   async removeContainer(req: ContainerIdRequest) {
-    let c: ContainerRecord;
-    try {
-      c = this.#container(req.containerId);
-    } catch (err) {
-      if (err instanceof CriError && err.code === GrpcStatus.NOT_FOUND) return {};
-      throw err;
-    }
+    // CRI: stopping or removing what is already gone succeeds.
+    const c = this.#ifFound(() => this.#container(req.containerId));
+    if (!c) return {};
     await this.stopContainer({ containerId: c.id, timeout: 0 });
     await this.runc.delete(c.id);
     const dir = this.#containerDir(c.id);
