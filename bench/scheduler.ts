@@ -13,9 +13,11 @@
  *
  *   node_modules/.bin/node bench/scheduler.ts            # 3 runs
  *   RUNS=1 NODES=500 PODS=1000 node_modules/.bin/node bench/scheduler.ts
+ *   PROFILE=/tmp/p RUNS=1 node_modules/.bin/node bench/scheduler.ts   # control-plane CPU profile of the measured phase
  */
 import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinRegistry } from '../src/api/index.ts';
@@ -29,6 +31,7 @@ const N_PLACED = Number(process.env.PLACED ?? 1000);
 const N_PODS = Number(process.env.PODS ?? 10_000);
 const RUNS = Number(process.env.RUNS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+const PROFILE = process.env.PROFILE;
 const TARGET = 1000;
 const UPSTREAM_FLOOR = 680;
 
@@ -51,23 +54,37 @@ async function controlPlane(): Promise<void> {
     ac.signal,
   );
   process.send!({ kubeconfig: server.kubeconfigPath });
+  // PROFILE: a CPU profile of the measured phase only (from the mark to the stop)
+  const profiler = PROFILE ? new Session() : undefined;
   process.on('message', async (m: { stop?: boolean; mark?: boolean }) => {
     if (m.mark) {
+      if (profiler) {
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+      }
       const u = process.cpuUsage();
-      process.send!({ cpuMicros: u.user + u.system });
+      process.send!({ cpuMicros: u.user + u.system, sysMicros: u.system });
       return;
     }
     if (!m.stop) return;
     const u = process.cpuUsage();
     const cpuMicros = u.user + u.system;
+    const sysMicros = u.system;
     const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = join(PROFILE!, `scheduler-${process.pid}.cpuprofile`);
+      await writeFile(file, JSON.stringify(profile));
+      console.error(`  profile: ${file}`);
+    }
     ac.abort();
     await running.catch(() => {});
     client.close();
     await server.close();
     await backend.close();
     await rm(dir, { recursive: true, force: true });
-    process.send!({ maxRssMiB, errors, cpuMicros }, () => process.exit(0));
+    process.send!({ maxRssMiB, errors, cpuMicros, sysMicros }, () => process.exit(0));
   });
 }
 
@@ -121,6 +138,8 @@ interface RunResult {
   maxRssMiB: number;
   /** Control-plane CPU (user + system) from the first measured create to the stop, per measured pod. */
   cpuPerPodMicros: number;
+  /** Of which system (kernel) time. */
+  sysPerPodMicros: number;
   setupSeconds: number;
 }
 
@@ -183,7 +202,7 @@ async function run(): Promise<RunResult> {
     });
 
     const names = Array.from({ length: N_PODS }, (_, i) => `pod-${i}`);
-    const cpuAtStart = await new Promise<{ cpuMicros: number }>((resolve) => {
+    const cpuAtStart = await new Promise<{ cpuMicros: number; sysMicros: number }>((resolve) => {
       child.once('message', resolve as (m: unknown) => void);
       child.send({ mark: true });
     });
@@ -204,7 +223,12 @@ async function run(): Promise<RunResult> {
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
     client.close();
 
-    const stats = await new Promise<{ maxRssMiB: number; errors: number; cpuMicros: number }>((resolve) => {
+    const stats = await new Promise<{
+      maxRssMiB: number;
+      errors: number;
+      cpuMicros: number;
+      sysMicros: number;
+    }>((resolve) => {
       child.once('message', resolve as (m: unknown) => void);
       child.send({ stop: true });
     });
@@ -216,6 +240,7 @@ async function run(): Promise<RunResult> {
       p99: q(0.99),
       maxRssMiB: stats.maxRssMiB,
       cpuPerPodMicros: (stats.cpuMicros - cpuAtStart.cpuMicros) / N_PODS,
+      sysPerPodMicros: (stats.sysMicros - cpuAtStart.sysMicros) / N_PODS,
       setupSeconds,
     };
   } finally {
@@ -238,7 +263,7 @@ async function main(): Promise<void> {
     const r = await run();
     results.push(r);
     console.log(
-      `run ${i + 1}: ${r.podsPerSecond.toFixed(0)} pods/s bound (created at ${r.createPerSecond.toFixed(0)}/s), p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, peak RSS ${r.maxRssMiB.toFixed(0)} MiB, control plane CPU ${r.cpuPerPodMicros.toFixed(0)} µs/pod (setup ${r.setupSeconds.toFixed(1)} s)`,
+      `run ${i + 1}: ${r.podsPerSecond.toFixed(0)} pods/s bound (created at ${r.createPerSecond.toFixed(0)}/s), p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, peak RSS ${r.maxRssMiB.toFixed(0)} MiB, control plane CPU ${r.cpuPerPodMicros.toFixed(0)} µs/pod (${r.sysPerPodMicros.toFixed(0)} system) (setup ${r.setupSeconds.toFixed(1)} s)`,
     );
   }
   const med = (f: (r: RunResult) => number) => {
