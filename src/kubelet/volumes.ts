@@ -129,7 +129,12 @@ export function volumePath(podDir: string, vol: Json): string {
 
 /** Creates or refreshes every volume of the pod; throws ConfigError for a missing source. */
 export async function prepareVolumes(ctx: VolumeContext): Promise<void> {
-  const mounted = mountPoints();
+  // read only when a memory emptyDir needs it: mountinfo grows with every pod on the node
+  let mounted: Set<string> | undefined;
+  const isMounted = (dir: string) => {
+    mounted ??= mountPoints();
+    return mounted.has(dir);
+  };
   for (const vol of ctx.pod.spec.volumes ?? []) {
     const dir = volumePath(ctx.podDir, vol);
     if (vol.hostPath) {
@@ -158,7 +163,7 @@ export async function prepareVolumes(ctx: VolumeContext): Promise<void> {
       // emptyDir, and kinds Skiff has no driver for yet, are empty directories
       fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
       fs.chmodSync(dir, 0o777);
-      if (vol.emptyDir?.medium === 'Memory' && !mounted.has(dir)) {
+      if (vol.emptyDir?.medium === 'Memory' && !isMounted(dir)) {
         const size = parseQuantity(vol.emptyDir.sizeLimit);
         const opts = size > 0 ? `size=${Math.floor(size)},mode=1777` : 'mode=1777';
         await run('mount', ['-t', 'tmpfs', '-o', opts, 'tmpfs', dir]);
