@@ -46,6 +46,11 @@ export const VERSION_INFO = {
 /** A connection's client certificate does not change: decode it once per connection, not per request. */
 const users = new WeakMap<object, User | null>();
 
+/** Fix the user of a connection that carries no certificate (an in-process one). */
+export function authenticateConnection(socket: object, user: User): void {
+  users.set(socket, user);
+}
+
 /** Who sent the request: the verified client certificate's CN and O's, or undefined. */
 export function authenticate(req: IncomingMessage): User | undefined {
   const sock = req.socket as TLSSocket;

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { isReason } from '../api/errors.ts';
 import * as protobufCodec from '../api/protobuf/index.ts';
 import type { ResourceRegistry } from '../api/resource.ts';
@@ -15,6 +16,7 @@ import { WatchCache } from './cache/watch-cache.ts';
 import type { PatchEngine } from './context.ts';
 import type { KubeletClientOptions } from './handlers/kubelet.ts';
 import { podStreamUpgrade } from './handlers/pod-stream.ts';
+import { createLoopback } from './loopback.ts';
 import type { ProtobufCodec } from './negotiation.ts';
 import { Objects } from './objects.ts';
 import { patchEngine } from './patch-engine.ts';
@@ -54,6 +56,11 @@ export interface RunningServer {
   kubeconfigPath: string;
   objects: Objects;
   handler: ApiHandler;
+  /**
+   * An in-process connection for a client in this process (RestConfig `connect`): the same
+   * request path as HTTPS, as user `system:apiserver` (system:masters), without TLS or sockets.
+   */
+  connect(): Duplex;
   close(): Promise<void>;
 }
 
@@ -127,7 +134,9 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     key: pki.server.key,
     ca: pki.ca.cert,
   });
-  server.on('upgrade', podStreamUpgrade(handler.parts, authenticate));
+  const upgrade = podStreamUpgrade(handler.parts, authenticate);
+  server.on('upgrade', upgrade);
+  const loopback = createLoopback(handler.handle, upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.bind ?? '127.0.0.1', () => resolve());
@@ -145,8 +154,10 @@ export async function startApiServer(o: StartOptions): Promise<RunningServer> {
     kubeconfigPath,
     objects,
     handler,
+    connect: loopback.connect,
     async close() {
       abort.abort();
+      loopback.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.all(daemons);

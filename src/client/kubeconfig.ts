@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { parse } from 'yaml';
 
 /** Where and how to connect: what a RestClient needs. */
@@ -18,6 +19,11 @@ export interface RestConfig {
   insecureSkipTLSVerify?: boolean;
   /** Sent as User-Agent. */
   userAgent?: string;
+  /**
+   * Opens a connection that reaches the API server without dialing `server` (the in-process
+   * one of `startApiServer`'s `connect`): plain HTTP/1.1 over it, no TLS.
+   */
+  connect?: () => Duplex;
 }
 
 interface Named<T> {

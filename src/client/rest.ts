@@ -12,6 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { STATUS_CODES, StatusError, type StatusReason } from '../api/errors.ts';
 import type { KubeObject } from '../api/resource.ts';
 import type { ListResult, ListWatcher, WatchEvent } from './informer.ts';
@@ -145,6 +146,18 @@ function readAll(res: http.IncomingMessage): Promise<string> {
   });
 }
 
+/** Keep-alive connections from `RestConfig.connect` instead of dialing. */
+class InProcessAgent extends http.Agent {
+  #connect: () => Duplex;
+  constructor(connect: () => Duplex) {
+    super({ keepAlive: true });
+    this.#connect = connect;
+  }
+  override createConnection(): Duplex {
+    return this.#connect();
+  }
+}
+
 export class RestClient {
   readonly config: RestConfig;
   #agent: http.Agent;
@@ -154,17 +167,20 @@ export class RestClient {
   constructor(config: RestConfig) {
     this.config = config;
     this.#url = new URL(config.server);
-    const tls = this.#url.protocol === 'https:';
+    const connect = config.connect;
+    const tls = !connect && this.#url.protocol === 'https:';
     this.#mod = tls ? https : http;
-    this.#agent = tls
-      ? new https.Agent({
-          keepAlive: true,
-          ca: config.ca,
-          cert: config.cert,
-          key: config.key,
-          rejectUnauthorized: !config.insecureSkipTLSVerify,
-        })
-      : new http.Agent({ keepAlive: true });
+    this.#agent = connect
+      ? new InProcessAgent(connect)
+      : tls
+        ? new https.Agent({
+            keepAlive: true,
+            ca: config.ca,
+            cert: config.cert,
+            key: config.key,
+            rejectUnauthorized: !config.insecureSkipTLSVerify,
+          })
+        : new http.Agent({ keepAlive: true });
   }
 
   static async fromKubeconfig(path: string, context?: string): Promise<RestClient> {
@@ -197,7 +213,7 @@ export class RestClient {
     return new Promise((resolve, reject) => {
       const req = this.#mod.request(
         {
-          protocol: this.#url.protocol,
+          protocol: this.#mod === https ? 'https:' : 'http:',
           hostname: this.#url.hostname.replace(/^\[|\]$/g, ''),
           port: this.#url.port,
           path: this.#url.pathname.replace(/\/$/, '') + path + (q ? `?${q}` : ''),
