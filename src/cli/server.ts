@@ -212,7 +212,8 @@ export async function boot(
       serviceIps: { cidr: flags.serviceCIDR },
     });
     closers.push(() => server.close());
-    const client = await RestClient.fromKubeconfig(server.kubeconfigPath); // 4
+    // 4: in process, as upstream's loopback client (no TLS or sockets for our own components)
+    const client = new RestClient({ server: server.url, connect: server.connect });
     closers.push(async () => client.close());
     daemon('controller manager', startControllerManager({ client }, signal)); // 5
     daemon('endpoint controllers', runEndpointControllers(client, signal));
