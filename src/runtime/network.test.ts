@@ -115,6 +115,17 @@ test('CNI bridge network: sandboxes get IPs, reach each other, and teardown leav
     cmd: ['ip', '-o', '-4', 'addr', 'show', 'eth0'],
   });
   assert.match(eth0.stdout.toString(), new RegExp(`inet ${client.ip.replace(/\./g, '\\.')}/24`));
+  // lo is up (the runtime brings it up, not the loopback plugin)
+  const lo = await cri.execSync({
+    containerId: client.containerId,
+    cmd: ['ip', '-o', '-4', 'addr', 'show', 'lo'],
+  });
+  assert.match(lo.stdout.toString(), /inet 127\.0\.0\.1\/8/);
+  const loLink = await cri.execSync({
+    containerId: client.containerId,
+    cmd: ['ip', '-o', 'link', 'show', 'lo'],
+  });
+  assert.match(loLink.stdout.toString(), /<LOOPBACK,UP,LOWER_UP>/);
   const veths = await execCommand('ip', ['-o', 'link', 'show', 'master', bridge]);
   assert.equal(
     veths.stdout.toString().trim().split('\n').filter(Boolean).length,

@@ -30,9 +30,10 @@ export interface PodNetwork {
   /**
    * Optional: the same network with its plugin executables started by `exec` (CNI's
    * `PluginExec`). The runtime passes its command helper, so plugins fork from a small shell
-   * rather than from the runtime's large process.
+   * rather than from the runtime's large process. `loopback: false`: the runtime brings `lo`
+   * up itself, so the network does not run the loopback plugin.
    */
-  withExec?(exec: PluginExec): PodNetwork;
+  withExec?(exec: PluginExec, opts?: { loopback?: boolean }): PodNetwork;
   setUp(sandbox: PodNetworkSandbox, opts?: { portMappings?: PodPortMapping[] }): Promise<{ ips: string[] }>;
   tearDown(sandbox: PodNetworkSandbox, opts?: { portMappings?: PodPortMapping[] }): Promise<void>;
 }

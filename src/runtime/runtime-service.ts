@@ -60,6 +60,11 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** The hostname a sandbox's containers get (their UTS namespace is the sandbox's). */
+function sandboxHostname(sb: SandboxRecord): string {
+  return sb.config.hostname || sb.metadata.name;
+}
+
 async function isMountpoint(run: RunCommand, p: string): Promise<boolean> {
   return (await run('mountpoint', ['-q', p])).exitCode === 0;
 }
@@ -94,7 +99,9 @@ export class SkiffRuntimeService implements RuntimeService {
     this.#launcher = new Launcher(path.join(opts.stateDir, 'launch'));
     const launcher = this.#launcher;
     this.#network = opts.network?.withExec
-      ? opts.network.withExec((file, env, stdin, ms) => launcher.runWithInput(file, env, stdin, ms))
+      ? opts.network.withExec((file, env, stdin, ms) => launcher.runWithInput(file, env, stdin, ms), {
+          loopback: false,
+        })
       : opts.network;
     this.#run = (file, args) => this.#launcher.run(file, args);
     this.runc = new Runc(path.join(opts.stateDir, 'runc'), this.#run);
@@ -247,14 +254,16 @@ export class SkiffRuntimeService implements RuntimeService {
     };
     let t = phase(id, 'sandbox:begin', performance.now());
     try {
-      const hostname = config.hostname || config.metadata.name;
+      const hostname = sandboxHostname(record);
       const nsArgs: string[] = [];
       for (const ns of hostNetwork ? ['ipc', 'uts'] : ['net', 'ipc', 'uts']) {
-        await fsp.writeFile(path.join(nsDir, ns), '');
+        fs.writeFileSync(path.join(nsDir, ns), '');
         nsArgs.push(`--${ns}=${path.join(nsDir, ns)}`);
       }
-      const setup = hostNetwork ? 'hostname "$1"' : 'hostname "$1" && ip link set lo up';
-      await mustRun('unshare', [...nsArgs, 'sh', '-c', setup, 'sh', hostname], this.#run);
+      // One exec: `unshare` runs `ip` in the new namespaces to bring lo up (so the network
+      // skips the CNI loopback plugin); runc sets the hostname as each container starts.
+      const inside = hostNetwork ? ['true'] : ['ip', 'link', 'set', 'lo', 'up'];
+      await mustRun('unshare', [...nsArgs, ...inside], this.#run);
       t = phase(id, 'sandbox:unshare', t);
       const dns = config.dnsConfig;
       const resolv =
@@ -418,6 +427,7 @@ export class SkiffRuntimeService implements RuntimeService {
           hosts: path.join(sdir, 'hosts'),
           hostname: path.join(sdir, 'hostname'),
         },
+        hostname: sandboxHostname(sb),
         cgroupsPath: record.cgroupsPath,
         minOomScoreAdj: minOom,
       });

@@ -85,6 +85,8 @@ export interface SpecInput {
   /** the rootfs lower layers, in overlay order (upper-most first) */
   lowerDirs: string[];
   sandbox: SandboxFiles;
+  /** set in the sandbox's UTS namespace as the container starts */
+  hostname: string;
   cgroupsPath: string;
   /** the runtime's own oom_score_adj: a container is never given a lower one */
   minOomScoreAdj: number;
@@ -277,6 +279,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
   return {
     ociVersion: '1.0.2',
     process,
+    hostname: input.hostname,
     root: { path: 'rootfs', readonly: Boolean(sc.readonlyRootfs) },
     mounts,
     linux: {

@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { spawnPlugin } from './exec.ts';
 import { CniError, cniNetwork, parseConflist, validateConflist } from './index.ts';
 
 /**
@@ -151,6 +152,36 @@ test('the caller hands plugins what the CNI spec says', async (t) => {
   await fake.clear();
   await net.tearDown(sandbox); // idempotent, without a cache entry
   assert.equal((await fake.calls()).length, 3);
+});
+
+test('loopback: false leaves lo to the runtime, and teardown still deletes a cached loopback attachment', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-cni-fake-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fake = await fakePlugins(dir);
+  const opts = {
+    conflist: { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'fake-main' }] },
+    binDirs: [fake.bin],
+    cacheDir: join(dir, 'cache'),
+  };
+  const own = cniNetwork({ ...opts, loopback: false });
+  await own.setUp(sandbox);
+  await own.check(sandbox);
+  await own.tearDown(sandbox);
+  assert.deepEqual(
+    (await fake.calls()).map((c) => c.call),
+    ['fake-main-ADD', 'fake-main-CHECK', 'fake-main-DEL'],
+  );
+  assert.deepEqual(await readdir(join(dir, 'cache', 'results')), []);
+
+  // a sandbox set up with the plugin (before an upgrade) loses its lo attachment too
+  await fake.clear();
+  await cniNetwork(opts).setUp(sandbox);
+  await cniNetwork(opts).withExec(spawnPlugin, { loopback: false }).tearDown(sandbox);
+  assert.deepEqual(
+    (await fake.calls()).map((c) => c.call),
+    ['loopback-ADD', 'fake-main-ADD', 'fake-main-DEL', 'loopback-DEL'],
+  );
+  assert.deepEqual(await readdir(join(dir, 'cache', 'results')), []);
 });
 
 test('plugin errors, crashes and timeouts become CniErrors, and a failed ADD is undone', async (t) => {

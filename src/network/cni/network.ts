@@ -27,6 +27,12 @@ export interface CniNetworkOptions {
   timeoutMs?: number;
   /** How plugin executables are started; by default a child process of this one (`spawnPlugin`). */
   exec?: PluginExec;
+  /**
+   * Bring up `lo` with the loopback plugin (default true). A runtime that brings `lo` up itself as
+   * it makes the namespace passes false and saves a plugin run per pod; teardown still deletes a
+   * loopback attachment an earlier setUp left in the cache.
+   */
+  loopback?: boolean;
 }
 
 interface Attachment {
@@ -39,21 +45,23 @@ interface Attachment {
 }
 
 /**
- * A pod network run by real CNI plugins. `setUp` brings up loopback with the loopback plugin,
- * then attaches `eth0` through the configured list; `tearDown` undoes both.
+ * A pod network run by real CNI plugins. `setUp` brings up loopback with the loopback plugin
+ * (unless `loopback: false`), then attaches `eth0` through the configured list; `tearDown`
+ * undoes both.
  *
  *   const net = cniNetwork({ conflist: defaultConflist({...}), binDirs: ['/usr/lib/cni'], cacheDir });
  *   const { ips } = await net.setUp({ id, name, namespace, netnsPath }, { portMappings });
  */
 export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
   /** The same network with plugins started by `exec` (a runtime passes its command helper). */
-  withExec(exec: PluginExec): PodNetwork;
+  withExec(exec: PluginExec, more?: Pick<CniNetworkOptions, 'loopback'>): PodNetwork;
 } {
   if (!opts.conflist === !opts.confDir)
     throw new TypeError('cniNetwork: give exactly one of conflist and confDir');
   const fixed = opts.conflist ? validateConflist(opts.conflist) : undefined;
   const ifName = opts.ifName ?? 'eth0';
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const loopback = opts.loopback ?? true;
   const versions = new Map<string, Promise<string[]>>();
 
   const network = async () => fixed ?? (await loadConfDir(opts.confDir as string));
@@ -164,8 +172,10 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
     for (const plugin of a.list.plugins) await run(a, 'CHECK', plugin, cniVersion, cached.result);
   }
 
-  async function del(a: Attachment): Promise<void> {
+  /** `onlyCached`: nothing to do when ADD left no cache entry. */
+  async function del(a: Attachment, onlyCached = false): Promise<void> {
     const cached = await readCache(opts.cacheDir, a.list.name, a.containerId, a.ifName);
+    if (!cached && onlyCached) return;
     // DEL undoes what ADD did: with ADD's configuration and capability arguments when we have them.
     const b: Attachment = cached
       ? { ...a, list: cached.config, capabilityArgs: { ...cached.capabilityArgs, ...a.capabilityArgs } }
@@ -201,10 +211,10 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
   }
 
   return {
-    withExec: (exec) => cniNetwork({ ...opts, exec }),
+    withExec: (exec, more) => cniNetwork({ ...opts, ...more, exec }),
     async setUp(sandbox, o) {
       const [lo, pod] = attachments(sandbox, await network(), o);
-      await add(lo);
+      if (loopback) await add(lo);
       let result: CniResult;
       try {
         result = await add(pod);
@@ -218,7 +228,7 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
     },
     async check(sandbox, o) {
       const [lo, pod] = attachments(sandbox, await network(), o);
-      await check(lo);
+      if (loopback) await check(lo);
       await check(pod);
     },
     async tearDown(sandbox, o) {
@@ -226,7 +236,7 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
       const netnsPath = sandbox.netnsPath && existsSync(sandbox.netnsPath) ? sandbox.netnsPath : '';
       const [lo, pod] = attachments({ ...sandbox, netnsPath }, await network(), o);
       await del(pod);
-      await del(lo);
+      await del(lo, !loopback);
     },
   };
 }
