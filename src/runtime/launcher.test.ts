@@ -34,8 +34,15 @@ test('Launcher runs commands through one shell: output, exit codes, sync pipe, c
     many.map((m) => m.stdout.toString()),
     Array.from({ length: 40 }, (_, i) => `${i}\n`),
   );
-  // output files do not pile up
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'launch')), []);
+  // a slot's output files are reused: at most a pair per command that ran at once
+  const files = fs.readdirSync(path.join(dir, 'launch')).length;
+  assert.ok(files <= 2 * 40, `${files} output files`);
+  await Promise.all(Array.from({ length: 40 }, (_, i) => l.run('echo', [String(i)])));
+  assert.equal(fs.readdirSync(path.join(dir, 'launch')).length, files);
+  // a reused slot holds only the new command's output
+  assert.equal((await l.run('echo', ['long output'])).stdout.toString(), 'long output\n');
+  const quiet = await l.run('true', []);
+  assert.deepEqual([quiet.stdout.length, quiet.stderr.length], [0, 0]);
 });
 
 test('Launcher runWithInput: CNI-style env and stdin, exit status, timeout kills the process group', async (t) => {
@@ -59,5 +66,11 @@ test('Launcher runWithInput: CNI-style env and stdin, exit status, timeout kills
   assert.equal(slow.timedOut, true);
   assert.equal(slow.status, null);
   assert.ok(performance.now() - t0 < 5000, 'the timeout stopped it');
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'launch')), []);
+
+  // stdin arrives as given, whatever lines it holds (a final newline is added)
+  const cat = path.join(dir, 'cat');
+  fs.writeFileSync(cat, '#!/bin/sh\nexec cat\n', { mode: 0o755 });
+  const input = `{"a":"$HOME \`x\` 'q'"}\nEOF\nSKIFF_EOF\n\n  last`;
+  assert.equal((await l.runWithInput(cat, {}, input, 10_000)).stdout, `${input}\n`);
+  assert.equal((await l.runWithInput(cat, {}, 'one\n', 10_000)).stdout, 'one\n');
 });
