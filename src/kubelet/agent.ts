@@ -209,9 +209,11 @@ export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Prom
       add: (p) => upsert(p),
       update: (_, p) => {
         const w = workers.get(p.metadata.uid);
+        const rv = Number(p.metadata.resourceVersion);
         // an update older than the worker's own status write must not roll it back
-        if (w && Number(p.metadata.resourceVersion) < Number(w.pod.metadata.resourceVersion))
-          return w.trigger();
+        if (w && rv < Number(w.pod.metadata.resourceVersion)) return w.trigger();
+        // the worker's own status write coming back: nothing it does not know
+        if (w && rv === Number(w.pod.metadata.resourceVersion)) return;
         upsert(p);
       },
       delete: (p) => {

@@ -108,6 +108,11 @@ export class PodWorker {
   #livenessKilled = new Set<string>();
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #startTime: string | undefined;
+  /** container statuses by ID, see #containerStatuses */
+  #statuses = new Map<string, ContainerStatus>();
+  #sandboxIPs?: { id: string; ips: string[] };
+  /** this sync started, stopped or removed a container */
+  #acted = false;
   #terminalPhase: 'Succeeded' | 'Failed' | undefined;
   #closed = false;
 
@@ -181,20 +186,48 @@ export class PodWorker {
   // ---- runtime state ----
 
   async #observe(): Promise<{ sandboxes: Json[]; statuses: ContainerStatus[] }> {
+    const sandboxes = (
+      await this.#env.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: this.uid } } })
+    ).items;
+    return { sandboxes, statuses: await this.#containerStatuses() };
+  }
+
+  /**
+   * The pod's containers with their statuses. A running or exited container's status stays the
+   * same while its listed state does, so ContainerStatus is asked again only when that changed
+   * (a sync of a settled pod is then two CRI calls); the cache holds only the listed containers.
+   */
+  async #containerStatuses(): Promise<ContainerStatus[]> {
     const cri = this.#env.cri;
-    const sandboxes = (await cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: this.uid } } }))
-      .items;
     const list = (await cri.listContainers({ filter: { labelSelector: { [POD_UID]: this.uid } } }))
       .containers;
-    const statuses: ContainerStatus[] = [];
+    const known = new Map<string, ContainerStatus>();
     for (const c of list) {
-      try {
-        statuses.push((await cri.containerStatus({ containerId: c.id })).status);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
+      let s = this.#statuses.get(c.id);
+      const settled = c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_EXITED';
+      if (!s || !settled || s.state !== c.state) {
+        try {
+          s = (await cri.containerStatus({ containerId: c.id })).status;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          continue;
+        }
       }
+      known.set(c.id, s);
     }
-    return { sandboxes, statuses };
+    this.#statuses = known;
+    return [...known.values()];
+  }
+
+  /** The pod's IPs in a sandbox (asked once per sandbox: they do not change). */
+  async #podIPs(sandboxId: string): Promise<string[]> {
+    if (this.pod.spec.hostNetwork) return [this.#env.hostIP];
+    if (this.#sandboxIPs?.id !== sandboxId) {
+      const st = (await this.#env.cri.podSandboxStatus({ podSandboxId: sandboxId })).status;
+      const ips = st.network?.ip ? [st.network.ip, ...(st.network.additionalIps ?? []).map((x) => x.ip)] : [];
+      this.#sandboxIPs = { id: sandboxId, ips };
+    }
+    return this.#sandboxIPs.ips;
   }
 
   #history(statuses: ContainerStatus[], name: string): ContainerStatus[] {
@@ -211,6 +244,7 @@ export class PodWorker {
     const { cri } = this.#env;
     const tag = this.pod.metadata.name;
     let t = phase(tag, 'sync:begin', performance.now());
+    this.#acted = false;
     let { sandboxes, statuses } = await this.#observe();
     t = phase(tag, 'observe', t);
     const podPhase = pod.status?.phase;
@@ -233,9 +267,7 @@ export class PodWorker {
     }
     let podIPs: string[] = [];
     if (sandbox) {
-      const st = (await cri.podSandboxStatus({ podSandboxId: sandbox.id })).status;
-      if (pod.spec.hostNetwork) podIPs = [this.#env.hostIP];
-      else if (st.network?.ip) podIPs = [st.network.ip, ...(st.network.additionalIps ?? []).map((x) => x.ip)];
+      podIPs = await this.#podIPs(sandbox.id);
       t = phase(tag, 'podSandboxStatus', t);
     }
 
@@ -301,17 +333,22 @@ export class PodWorker {
             const again = policy === 'Always' || (policy === 'OnFailure' && latest.exitCode !== 0);
             if (again) await this.#restart(v, latest, 'main', sandbox.id, sandboxConfig, podIPs);
           } else if (latest.state === 'CONTAINER_CREATED') {
+            this.#acted = true;
             await cri.startContainer({ containerId: latest.id }).catch(() => {});
             this.trigger();
           }
         }
       }
       t = phase(tag, 'volumes+containers', t);
-      // refresh what we just changed
-      ({ statuses } = await this.#observe());
-      t = phase(tag, 'observe2', t);
-      for (const v of [...init, ...main]) v.history = this.#history(statuses, v.spec.name);
-      initDone = init.every((v) => v.history[0]?.state === 'CONTAINER_EXITED' && v.history[0].exitCode === 0);
+      if (this.#acted) {
+        // refresh what we just changed
+        statuses = await this.#containerStatuses();
+        t = phase(tag, 'observe2', t);
+        for (const v of [...init, ...main]) v.history = this.#history(statuses, v.spec.name);
+        initDone = init.every(
+          (v) => v.history[0]?.state === 'CONTAINER_EXITED' && v.history[0].exitCode === 0,
+        );
+      }
     }
 
     for (const v of main) {
@@ -534,6 +571,7 @@ export class PodWorker {
     sandboxConfig: PodSandboxConfig,
     podIPs: string[],
   ): Promise<void> {
+    this.#acted = true;
     const c = v.spec;
     const { cri } = this.#env;
     const tag = this.pod.metadata.name;
@@ -743,6 +781,7 @@ export class PodWorker {
 
   /** preStop, then StopContainer with what is left of the grace period. */
   async #stop(s: ContainerStatus, pod: Json, graceS: number): Promise<void> {
+    this.#acted = true;
     const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].find(
       (c: Json) => c.name === s.labels[CONTAINER_NAME],
     );
