@@ -1,8 +1,14 @@
 /**
  * Skiff's client toolkit, used by every component that talks to the API server: a typed REST
  * client built from a kubeconfig, shared informers with indexed caches, rate-limited work
- * queues and Lease-based leader election.
+ * queues, Lease-based leader election and an Event recorder.
  */
+export {
+  type EventRecorder,
+  type EventRecorderOptions,
+  type EventType,
+  eventRecorder,
+} from './events.ts';
 export { FakeListWatcher } from './fake-list-watcher.ts';
 export {
   type EventHandler,

@@ -5,7 +5,6 @@
  */
 
 export { SchedulerCache } from './cache.ts';
-export { EventSink } from './events.ts';
 export { FitError, unavailableMessage } from './framework/fit-error.ts';
 export {
   Framework,

@@ -11,8 +11,10 @@
 import { hostname } from 'node:os';
 import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import type { KubeObject } from '../api/index.ts';
 import {
   type EventHandler,
+  eventRecorder,
   type GroupVersionResource,
   leaseClientFor,
   listWatcherFor,
@@ -23,7 +25,6 @@ import {
   runWhenLeader,
   SharedInformer,
 } from '../client/index.ts';
-import { EventSink } from './events.ts';
 import type { PluginConfig } from './plugins/registry.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -119,7 +120,14 @@ export async function startScheduler(o: StartSchedulerOptions, signal: AbortSign
 async function runTerm(client: RestClient, o: StartSchedulerOptions, signal: AbortSignal): Promise<void> {
   const schedulerName = o.schedulerName ?? 'default-scheduler';
   const onError = o.onError ?? (() => {});
-  const events = new EventSink(client, schedulerName, onError);
+  // Scheduled, FailedScheduling and Preempted, written in the background (repeats counted)
+  const events = eventRecorder(client, schedulerName, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    instance: schedulerName,
+    maxQueued: 5000,
+    onError,
+  });
   const classes = new Map<string, number>();
 
   const scheduler = new Scheduler({
@@ -143,7 +151,12 @@ async function runTerm(client: RestClient, o: StartSchedulerOptions, signal: Abo
         });
       },
     },
-    recorder: { event: (pod, type, reason, message) => events.record(pod, type, reason, message) },
+    recorder: {
+      event: (pod, type, reason, message) =>
+        events.record(pod as KubeObject, type, reason, message, {
+          action: reason === 'Scheduled' ? 'Binding' : 'Scheduling',
+        }),
+    },
     statusWriter: {
       async unschedulable(pod, message, nominatedNodeName) {
         const cur = pods.store.get(keyOf(pod)) ?? pod;
@@ -176,10 +189,11 @@ async function runTerm(client: RestClient, o: StartSchedulerOptions, signal: Abo
     },
     async evict(victim, preemptor) {
       events.record(
-        victim,
+        victim as KubeObject,
         'Normal',
         'Preempted',
         `Preempted by pod ${preemptor.metadata?.uid ?? keyOf(preemptor)} on node ${victim.spec?.nodeName}`,
+        { action: 'Preempting' },
       );
       await client.delete(PODS, victim.metadata?.name ?? '', {
         namespace: victim.metadata?.namespace,

@@ -1,8 +1,7 @@
 /** core/v1 Events from the controllers, read back the way users read them: kubectl describe. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EVENTS } from '../../src/client/index.ts';
-import { eventRecorder } from '../../src/controllers/runtime/events.ts';
+import { EVENTS, eventRecorder } from '../../src/client/index.ts';
 import { type Cluster, startCluster, until } from './helpers.ts';
 
 type Json = Record<string, any>;

@@ -10,9 +10,9 @@
  * Status: `active` (references), `lastScheduleTime`, `lastSuccessfulTime`.
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
+import { eventRecorder } from '../../client/index.ts';
 import { isJobFinished } from '../job/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import {
   controllerRefOf,
   deepEqualJson,

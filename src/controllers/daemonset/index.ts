@@ -10,9 +10,8 @@
  * (default 1) unavailable at a time; OnDelete waits for the user.
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
-import { NODES, PODS } from '../../client/index.ts';
+import { eventRecorder, NODES, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,

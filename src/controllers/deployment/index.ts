@@ -16,9 +16,8 @@
  *   Progressing turns False with ProgressDeadlineExceeded, and `kubectl rollout status` fails.
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
-import { PODS } from '../../client/index.ts';
+import { eventRecorder, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import {
   claimObjects,
   controllerRefOf,

@@ -13,9 +13,8 @@
  * failure, capped at 6 min; `options.job.backoffBaseMs` / `backoffMaxMs` change it).
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
-import { PODS } from '../../client/index.ts';
+import { eventRecorder, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,

@@ -16,9 +16,8 @@
  * Options (`options.nodelifecycle`): gracePeriodMs, defaultTolerationSeconds.
  */
 import type { KubeObject } from '../../api/index.ts';
-import { LEASES, NODES, PODS } from '../../client/index.ts';
+import { eventRecorder, LEASES, NODES, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import {
   deepEqualJson,
   ignoreNotFound,

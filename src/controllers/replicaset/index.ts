@@ -9,9 +9,8 @@
  * then the most recently ready.
  */
 import { isReason, type KubeObject, selectorMatches } from '../../api/index.ts';
-import { keyOf, PODS } from '../../client/index.ts';
+import { eventRecorder, keyOf, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import { Expectations, observeOwnedPods } from '../runtime/expectations.ts';
 import {
   claimObjects,

@@ -1,7 +1,7 @@
 /** Helpers every workload controller shares: owner references, pod states, int-or-percent, hashes. */
 import { isReason, type KubeObject, selectorMatches } from '../../api/index.ts';
+import type { EventRecorder } from '../../client/index.ts';
 import { type GroupVersionResource, PODS, type RestClient } from '../../client/index.ts';
-import type { EventRecorder } from './events.ts';
 
 export type Json = Record<string, any>;
 

@@ -14,9 +14,8 @@
  * to its pod only; the garbage collector then removes them (Retain, the default, keeps them).
  */
 import { isReason, type KubeObject } from '../../api/index.ts';
-import { PODS } from '../../client/index.ts';
+import { eventRecorder, PODS } from '../../client/index.ts';
 import { controllerFor } from '../runtime/controller.ts';
-import { eventRecorder } from '../runtime/events.ts';
 import {
   claimObjects,
   createPod,
