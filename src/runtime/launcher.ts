@@ -113,19 +113,20 @@ export class Launcher {
     args: string[],
     cwd: string,
   ): Promise<{ line: string; stderr: string }> {
-    // a file of its own, removed after: a monitor that daemonizes may keep its stderr open
-    const n = this.#next++;
-    this.#ensureDir();
-    const err = path.join(this.#dir, `${n}.e`);
-    const cmd = [file, ...args].map(shQuote).join(' ');
+    // (conmon points its stderr at /dev/null once it runs on its own, so the slot can be reused)
+    const { n, slot, err } = this.#ticket();
     try {
+      const cmd = [file, ...args].map(shQuote).join(' ');
+      const e = shQuote(err);
       const { rest } = await this.#send(
         n,
-        `( { cd ${shQuote(cwd)}; _OCI_SYNCPIPE=3 ${cmd} </dev/null 3>&1 >/dev/null 2>${shQuote(err)} | { IFS= read -r l; echo "${n} 0 $l"; }; } & )\n`,
+        `( { cd ${shQuote(cwd)}; _OCI_SYNCPIPE=3 ${cmd} </dev/null 3>&1 >/dev/null 2>${e} | { IFS= read -r l; f=; [ -s ${e} ] && f=e; echo "${n} 0 $f|$l"; }; } & )\n`,
       );
-      return { line: rest, stderr: readIfAny(err).toString() };
+      const bar = rest.indexOf('|');
+      const stderr = rest.slice(0, bar).includes('e') ? readIfAny(err).toString() : '';
+      return { line: rest.slice(bar + 1), stderr };
     } finally {
-      fs.rmSync(err, { force: true });
+      this.#free.push(slot);
     }
   }
 
@@ -137,13 +138,9 @@ export class Launcher {
     fs.rmSync(this.#dir, { recursive: true, force: true });
   }
 
-  #ensureDir(): void {
-    if (!this.#sh) fs.mkdirSync(this.#dir, { recursive: true });
-  }
-
   /** A command number and a free slot's output files. */
   #ticket(): { n: number; slot: number; out: string; err: string } {
-    this.#ensureDir();
+    if (!this.#sh) fs.mkdirSync(this.#dir, { recursive: true });
     const slot = this.#free.pop() ?? this.#slots++;
     const base = path.join(this.#dir, String(slot));
     return { n: this.#next++, slot, out: `${base}.o`, err: `${base}.e` };

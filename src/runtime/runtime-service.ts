@@ -60,18 +60,38 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * A small file's text, or `fallback` when it cannot be read. The hot paths use synchronous
+ * calls for small local files: ~10 µs of CPU each, where fs/promises takes ~90.
+ */
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 /** The hostname a sandbox's containers get (their UTS namespace is the sandbox's). */
 function sandboxHostname(sb: SandboxRecord): string {
   return sb.config.hostname || sb.metadata.name;
 }
 
-async function isMountpoint(run: RunCommand, p: string): Promise<boolean> {
-  return (await run('mountpoint', ['-q', p])).exitCode === 0;
+/**
+ * Whether something is mounted at `p`: it lies on another device than its directory. True of
+ * what this runtime mounts (the overlay rootfs, the nsfs bind mounts) and two stat calls, where
+ * `mountpoint` costs an exec that parses all of mountinfo (~6 ms of CPU with many pods).
+ */
+function isMountpoint(p: string): boolean {
+  try {
+    return fs.statSync(p).dev !== fs.statSync(path.dirname(p)).dev;
+  } catch {
+    return false;
+  }
 }
 
 async function unmount(run: RunCommand, p: string): Promise<void> {
-  if (!fs.existsSync(p)) return;
-  for (let i = 0; i < 5 && (await isMountpoint(run, p)); i++) {
+  for (let i = 0; i < 5 && isMountpoint(p); i++) {
     const r = await run('umount', [p]);
     if (r.exitCode !== 0) await run('umount', ['-l', p]);
   }
@@ -236,7 +256,7 @@ export class SkiffRuntimeService implements RuntimeService {
     const id = newId();
     const dir = this.#sandboxDir(id);
     const nsDir = path.join(dir, 'ns');
-    await fsp.mkdir(nsDir, { recursive: true });
+    fs.mkdirSync(nsDir, { recursive: true });
     const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === 'NODE';
     const ownCgroup = !config.linux?.cgroupParent;
     const record: SandboxRecord = {
@@ -273,9 +293,9 @@ export class SkiffRuntimeService implements RuntimeService {
               ...(dns.servers ?? []).map((s) => `nameserver ${s}`),
               ...(dns.options?.length ? [`options ${dns.options.join(' ')}`] : []),
             ].join('\n') + '\n'
-          : await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-      await fsp.writeFile(path.join(dir, 'resolv.conf'), resolv);
-      await fsp.writeFile(path.join(dir, 'hostname'), `${hostname}\n`);
+          : readOr('/etc/resolv.conf', '');
+      fs.writeFileSync(path.join(dir, 'resolv.conf'), resolv);
+      fs.writeFileSync(path.join(dir, 'hostname'), `${hostname}\n`);
       this.#saveSandbox(record);
       t = phase(id, 'sandbox:files', t);
       if (this.#network && !hostNetwork) {
@@ -287,7 +307,7 @@ export class SkiffRuntimeService implements RuntimeService {
       }
       const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
       for (const ip of record.ips) hosts.push(`${ip}\t${hostname}`);
-      await fsp.writeFile(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
+      fs.writeFileSync(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
       this.#saveSandbox(record);
       phase(id, 'sandbox:hosts', t);
     } catch (err) {
@@ -302,7 +322,7 @@ export class SkiffRuntimeService implements RuntimeService {
   /** Tears down the network and drops the namespace files; idempotent. */
   async #releaseSandbox(sb: SandboxRecord): Promise<void> {
     const nsDir = path.join(this.#sandboxDir(sb.id), 'ns');
-    if (this.#network && !sb.hostNetwork && (await isMountpoint(this.#run, path.join(nsDir, 'net')))) {
+    if (this.#network && !sb.hostNetwork && isMountpoint(path.join(nsDir, 'net'))) {
       await this.#network.tearDown(this.#netSandbox(sb), { portMappings: this.#portMappings(sb) });
     }
     for (const ns of ['net', 'ipc', 'uts']) await unmount(this.#run, path.join(nsDir, ns));
@@ -331,7 +351,7 @@ export class SkiffRuntimeService implements RuntimeService {
     await this.#releaseSandbox(sb);
     if (sb.ownCgroup) removeCgroup(sb.cgroupParent);
     this.#records('sandboxes').delete(sb.id);
-    await fsp.rm(this.#sandboxDir(sb.id), { recursive: true, force: true });
+    fs.rmSync(this.#sandboxDir(sb.id), { recursive: true, force: true });
     return {};
   }
 
@@ -394,7 +414,7 @@ export class SkiffRuntimeService implements RuntimeService {
     const rootfs = path.join(bundle, 'rootfs');
     const sdir = this.#sandboxDir(sb.id);
     for (const d of [rootfs, path.join(dir, 'upper'), path.join(dir, 'work')])
-      await fsp.mkdir(d, { recursive: true });
+      fs.mkdirSync(d, { recursive: true });
     t = phase(sb.id, 'create:lookup+mkdir', t);
     const lowerDirs = image.chainIds.map((c) => this.#images.snapshotPath(c)).reverse();
     const record: ContainerRecord = {
@@ -414,7 +434,7 @@ export class SkiffRuntimeService implements RuntimeService {
       createdAt: nowNs(),
     };
     try {
-      const minOom = Number(await fsp.readFile('/proc/self/oom_score_adj', 'utf8').catch(() => '0'));
+      const minOom = Number(readOr('/proc/self/oom_score_adj', '0'));
       const spec = buildSpec({
         config,
         image: image.config,
