@@ -5,8 +5,8 @@
  */
 import { conflict, gone, isReason, notFound, StatusError } from '../api/errors.ts';
 import type { KubeObject, ResourceDef } from '../api/resource.ts';
-import type { Backend, KeyValue, WatchEvent, WatchEventType } from '../store/backend.ts';
-import type { CachedObject, ResourceCache } from './cache/resource-cache.ts';
+import type { Backend, KeyValue, ListResult, WatchEvent, WatchEventType } from '../store/backend.ts';
+import { type CachedObject, type ResourceCache, withResourceVersion } from './cache/resource-cache.ts';
 import type { WatchCache } from './cache/watch-cache.ts';
 import { objectKey, resourcePrefix } from './keys.ts';
 
@@ -59,12 +59,13 @@ export class Objects {
   }
 
   /**
-   * The loaded cache of a resource, once fresh enough; undefined when there is no cache or it
-   * could not catch up in time (the caller then reads the store).
+   * The watch cache's copy of a resource's objects, once fresh enough; undefined when the
+   * server keeps none (no cache, or a store in this process) or the cache could not catch up
+   * in time: the caller then reads the store.
    */
   async cached(def: ResourceDef, freshness: Freshness = 'consistent'): Promise<ResourceCache | undefined> {
     const cache = this.cache;
-    if (!cache) return undefined;
+    if (!cache?.holdsObjects) return undefined;
     const rc = await cache.resource(resourcePrefix(def));
     if (!rc) return undefined;
     if (freshness === 'any') return rc;
@@ -72,16 +73,18 @@ export class Objects {
     return ok ? rc : undefined;
   }
 
-  /** One object as the JSON text the API serves, from the cache; `null` when there is no usable cache. */
-  async getCachedJson(
+  /** One object as the JSON text the API serves, from the cache or the store; undefined when absent. */
+  async getJson(
     def: ResourceDef,
     namespace: string | undefined,
     name: string,
     freshness: Freshness = 'consistent',
-  ): Promise<CachedObject | undefined | null> {
+  ): Promise<CachedObject | undefined> {
+    const key = objectKey(def, namespace, name);
     const rc = await this.cached(def, freshness);
-    if (!rc) return null;
-    return rc.get(objectKey(def, namespace, name));
+    if (rc) return rc.get(key);
+    const { kv } = await this.backend.get(key);
+    return kv && { json: withResourceVersion(kv.value, kv.modRevision), modRevision: kv.modRevision };
   }
 
   key(def: ResourceDef, namespace: string | undefined, name: string): string {
@@ -94,27 +97,29 @@ export class Objects {
     name: string,
     revision?: number,
   ): Promise<Stored> {
-    if (!revision && this.cache) {
-      const hit = await this.getCachedJson(def, namespace, name);
-      if (hit === undefined) throw notFound(qualifiedOf(def), name);
-      if (hit) return { obj: JSON.parse(hit.json), modRevision: hit.modRevision };
-    }
-    const { kv } = await this.backend.get(
-      objectKey(def, namespace, name),
-      revision ? { revision } : undefined,
-    );
-    if (!kv) throw notFound(qualifiedOf(def), name);
-    return { obj: decode(kv), modRevision: kv.modRevision };
+    const stored = await this.#read(def, namespace, name, revision);
+    if (!stored) throw notFound(qualifiedOf(def), name);
+    return stored;
   }
 
   async tryGet(def: ResourceDef, namespace: string | undefined, name: string): Promise<Stored | undefined> {
-    if (this.cache) {
-      const hit = await this.getCachedJson(def, namespace, name);
-      if (hit === undefined) return undefined;
-      if (hit) return { obj: JSON.parse(hit.json), modRevision: hit.modRevision };
+    return this.#read(def, namespace, name);
+  }
+
+  async #read(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    revision?: number,
+  ): Promise<Stored | undefined> {
+    const key = objectKey(def, namespace, name);
+    const rc = revision ? undefined : await this.cached(def);
+    if (rc) {
+      const hit = rc.get(key);
+      return hit && { obj: JSON.parse(hit.json), modRevision: hit.modRevision };
     }
-    const { kv } = await this.backend.get(objectKey(def, namespace, name));
-    return kv ? { obj: decode(kv), modRevision: kv.modRevision } : undefined;
+    const { kv } = await this.backend.get(key, revision ? { revision } : undefined);
+    return kv && { obj: decode(kv), modRevision: kv.modRevision };
   }
 
   async create(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
@@ -180,15 +185,13 @@ export class Objects {
     mutate: (obj: KubeObject) => KubeObject | undefined | Promise<KubeObject | undefined>,
   ): Promise<KubeObject> {
     for (let attempt = 0; ; attempt++) {
-      // From the cache: the text parsed for mutate (and again only if the stored object is the answer).
-      const hit = this.cache ? await this.getCachedJson(def, namespace, name) : null;
-      if (hit === undefined) throw notFound(qualifiedOf(def), name);
-      const cur = hit ? undefined : await this.get(def, namespace, name);
-      const modRevision = hit ? hit.modRevision : cur!.modRevision;
-      const next = await mutate(hit ? JSON.parse(hit.json) : structuredClone(cur!.obj));
-      if (!next) return hit ? (JSON.parse(hit.json) as KubeObject) : cur!.obj;
+      // The text is parsed for mutate, and again only if the stored object is the answer.
+      const cur = await this.getJson(def, namespace, name);
+      if (!cur) throw notFound(qualifiedOf(def), name);
+      const next = await mutate(JSON.parse(cur.json));
+      if (!next) return JSON.parse(cur.json) as KubeObject;
       try {
-        return await this.update(def, next, modRevision);
+        return await this.update(def, next, cur.modRevision);
       } catch (e) {
         if (!isReason(e, 'Conflict') || attempt >= 20) throw e;
       }
@@ -201,7 +204,7 @@ export class Objects {
     namespace?: string,
     opts: { revision?: number; limit?: number; startKey?: string } = {},
   ): Promise<{ items: Stored[]; revision: number; more: boolean; remaining: number; lastKey?: string }> {
-    if (!opts.revision && !opts.limit && !opts.startKey && this.cache) {
+    if (!opts.revision && !opts.limit && !opts.startKey && this.cache?.holdsObjects) {
       const rc = await this.cached(def);
       if (rc) {
         const revision = this.cache.observed;
@@ -213,14 +216,7 @@ export class Objects {
         return { items, revision, more: false, remaining: 0, lastKey: keys.at(-1) };
       }
     }
-    let res: Awaited<ReturnType<Backend['list']>>;
-    try {
-      res = await this.backend.list(resourcePrefix(def, namespace), opts);
-    } catch (e) {
-      if (isReason(e, 'Gone') || isReason(e, 'Expired'))
-        throw gone(`too old resource version: ${opts.revision}`);
-      throw e;
-    }
+    const res = await this.#storeList(def, namespace, opts);
     return {
       items: res.items.map((kv) => ({ obj: decode(kv), modRevision: kv.modRevision })),
       revision: res.revision,
@@ -228,6 +224,35 @@ export class Objects {
       remaining: res.remaining,
       lastKey: res.items.at(-1)?.key,
     };
+  }
+
+  /** A page of a resource (optionally in one namespace) from the store, as the JSON texts the API serves. */
+  async listJson(
+    def: ResourceDef,
+    namespace?: string,
+    opts: { revision?: number; limit?: number; startKey?: string } = {},
+  ): Promise<{ items: { key: string; json: string }[]; revision: number; more: boolean; remaining: number }> {
+    const res = await this.#storeList(def, namespace, opts);
+    return {
+      items: res.items.map((kv) => ({ key: kv.key, json: withResourceVersion(kv.value, kv.modRevision) })),
+      revision: res.revision,
+      more: res.more,
+      remaining: res.remaining,
+    };
+  }
+
+  async #storeList(
+    def: ResourceDef,
+    namespace: string | undefined,
+    opts: { revision?: number; limit?: number; startKey?: string },
+  ): Promise<ListResult> {
+    try {
+      return await this.backend.list(resourcePrefix(def, namespace), opts);
+    } catch (e) {
+      if (isReason(e, 'Gone') || isReason(e, 'Expired'))
+        throw gone(`too old resource version: ${opts.revision}`);
+      throw e;
+    }
   }
 
   /** Changes to a resource after a revision, decoded. A DELETED event's object carries the delete's revision. */

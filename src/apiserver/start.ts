@@ -42,6 +42,11 @@ export interface StartOptions {
   controllers?: ((objects: Objects, registry: ResourceRegistry, signal: AbortSignal) => Promise<void>)[];
   /** Serve reads and watches from the watch cache (default true); false reads the store every time. */
   watchCache?: boolean;
+  /**
+   * Whether the watch cache keeps every object and answers gets and lists (default: only for a
+   * store outside this process, see Backend.inProcess); tests set it to cover both ways.
+   */
+  watchCacheObjects?: boolean;
   /** Bearer tokens, RBAC and service-account tokens (default true); false trusts every verified certificate. */
   auth?: boolean;
   /** How pods/log, exec, attach and portforward reach node agents (default plain HTTP). */
@@ -92,7 +97,7 @@ export async function ensureDefaultNamespaces(objects: Objects, registry: Resour
 export async function startApiServer(o: StartOptions): Promise<RunningServer> {
   await mkdir(o.dataDir, { recursive: true });
   const pki = await ensurePki(o.dataDir);
-  const cache = o.watchCache === false ? undefined : new WatchCache(o.backend);
+  const cache = o.watchCache === false ? undefined : new WatchCache(o.backend, { objects: o.watchCacheObjects });
   await cache?.start();
   const objects = new Objects(o.backend, { cache });
   const auth =

@@ -97,6 +97,13 @@ export interface Backend {
   /** Short name for logs and benchmarks, e.g. `sqlite` or `etcd`. */
   readonly name: string;
 
+  /**
+   * True when the data lives in this process (memory, or an SQLite file it has open): a read
+   * costs microseconds and no round trip, so the API server reads the store for every get and
+   * list instead of keeping a copy of each object in its watch cache.
+   */
+  readonly inProcess?: boolean;
+
   /** The current revision (0 for an empty new store). */
   currentRevision(): Promise<number>;
 

@@ -1,10 +1,12 @@
 /**
- * The cached state of one resource (every object under one resource prefix): each object
- * once, as the JSON text the API answers with (resourceVersion included), a bounded ring
- * of recent events, and the watchers that events fan out to.
+ * The cached state of one resource (every object under one resource prefix): a bounded ring
+ * of recent events and the watchers they fan out to, and, when the store is remote, each
+ * object once, as the JSON text the API answers with (resourceVersion included).
  *
  * JSON text rather than parsed objects: a 1 KiB pod costs about 1 KiB as a one-byte string
  * and three to five times that as a V8 object graph, and GET/LIST answer with the text as is.
+ * A store in this process (SQLite, memory) answers gets and lists itself in microseconds, so
+ * for it the cache keeps no objects (see WatchCache).
  */
 import type { KubeObject } from '../../api/resource.ts';
 import type { WatchEvent, WatchEventType } from '../../store/backend.ts';
@@ -22,7 +24,9 @@ export class CachedEvent {
   readonly revision: number;
   readonly json: string;
   #obj?: KubeObject;
-  readonly #prevJson?: string;
+  /** The object before this change, as JSON (with or without its resourceVersion), and its revision. */
+  readonly #prevText?: string;
+  readonly #prevRevision: number;
   #prev?: KubeObject;
   #lines?: Partial<Record<string, string>>;
 
@@ -31,15 +35,15 @@ export class CachedEvent {
     key: string,
     revision: number,
     json: string,
-    obj?: KubeObject,
-    prevJson?: string,
+    prevText?: string,
+    prevRevision = 0,
   ) {
     this.type = type;
     this.key = key;
     this.revision = revision;
     this.json = json;
-    this.#obj = obj;
-    this.#prevJson = prevJson;
+    this.#prevText = prevText;
+    this.#prevRevision = prevRevision;
   }
 
   /** The object (shared: callers must not change it). */
@@ -50,7 +54,12 @@ export class CachedEvent {
 
   /** The object before this change (for selector transitions), parsed on first use. */
   get prev(): KubeObject | undefined {
-    if (this.#prev === undefined && this.#prevJson !== undefined) this.#prev = JSON.parse(this.#prevJson);
+    if (this.#prev === undefined && this.#prevText !== undefined) {
+      const prev = JSON.parse(this.#prevText) as KubeObject;
+      prev.metadata ??= {};
+      prev.metadata.resourceVersion = String(this.#prevRevision);
+      this.#prev = prev;
+    }
     return this.#prev;
   }
 
@@ -86,7 +95,8 @@ export const RING_SIZE = 4096;
 
 export class ResourceCache {
   readonly prefix: string;
-  readonly #entries = new Map<string, CachedObject>();
+  /** Every object of the resource by key; undefined when this cache keeps only events. */
+  readonly #entries: Map<string, CachedObject> | undefined;
   #sorted: string[] | null = null;
   readonly #ring: (CachedEvent | undefined)[] = new Array(RING_SIZE);
   #ringHead = 0; // index of the oldest event
@@ -95,10 +105,27 @@ export class ResourceCache {
   ringStart = 0;
   readonly watchers = new Set<CacheWatcher>();
   /** Events that arrived while the initial list was loading. */
-  #pending: WatchEvent[] | undefined = [];
+  #pending: WatchEvent[] | undefined;
+  /** Set once the watch cache has dropped this resource: it gets no more events. */
+  dropped = false;
 
-  constructor(prefix: string) {
+  /**
+   * `objects`: keep every object (filled by `load`); otherwise only events from revision
+   * `from` on, and the cache is usable at once.
+   */
+  constructor(prefix: string, opts: { objects: true } | { objects: false; from: number }) {
     this.prefix = prefix;
+    if (opts.objects) {
+      this.#entries = new Map();
+      this.#pending = [];
+    } else {
+      this.ringStart = opts.from;
+    }
+  }
+
+  /** Whether get and keys can answer: this cache keeps every object of the resource. */
+  get holdsObjects(): boolean {
+    return this.#entries !== undefined;
   }
 
   get loaded(): boolean {
@@ -106,13 +133,14 @@ export class ResourceCache {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 
   /** Fill from a list taken at `revision`, then apply what arrived meanwhile. */
   load(items: { key: string; value: string; modRevision: number }[], revision: number): void {
+    const entries = this.#objects();
     for (const kv of items)
-      this.#entries.set(kv.key, {
+      entries.set(kv.key, {
         json: withResourceVersion(kv.value, kv.modRevision),
         modRevision: kv.modRevision,
       });
@@ -130,16 +158,19 @@ export class ResourceCache {
     }
     const { key, modRevision } = ev.kv;
     const json = withResourceVersion(ev.kv.value, modRevision);
-    const before = this.#entries.get(key);
-    const prevJson =
-      before?.json ?? (ev.prev ? withResourceVersion(ev.prev.value, ev.prev.modRevision) : undefined);
-    if (ev.type === 'DELETED') {
-      if (this.#entries.delete(key)) this.#sorted = null;
-    } else {
-      if (!before) this.#sorted = null;
-      this.#entries.set(key, { json, modRevision });
+    const entries = this.#entries;
+    const before = entries?.get(key);
+    if (entries) {
+      if (ev.type === 'DELETED') {
+        if (entries.delete(key)) this.#sorted = null;
+      } else {
+        if (!before) this.#sorted = null;
+        entries.set(key, { json, modRevision });
+      }
     }
-    const cached = new CachedEvent(ev.type, key, modRevision, json, undefined, prevJson);
+    const cached = before
+      ? new CachedEvent(ev.type, key, modRevision, json, before.json, before.modRevision)
+      : new CachedEvent(ev.type, key, modRevision, json, ev.prev?.value, ev.prev?.modRevision);
     this.#push(cached);
     for (const w of this.watchers) {
       if (modRevision > w.after && key.startsWith(w.keyPrefix)) w.deliver(cached);
@@ -172,12 +203,12 @@ export class ResourceCache {
   }
 
   get(key: string): CachedObject | undefined {
-    return this.#entries.get(key);
+    return this.#objects().get(key);
   }
 
   /** Keys under `keyPrefix` in key order, from `startKey` (inclusive). */
   keys(keyPrefix: string, startKey?: string): string[] {
-    if (!this.#sorted) this.#sorted = [...this.#entries.keys()].sort(byteOrder);
+    if (!this.#sorted) this.#sorted = [...this.#objects().keys()].sort(byteOrder);
     const sorted = this.#sorted;
     const from = startKey && startKey > keyPrefix ? startKey : keyPrefix;
     let lo = lowerBound(sorted, from);
@@ -186,8 +217,14 @@ export class ResourceCache {
     return out;
   }
 
+  #objects(): Map<string, CachedObject> {
+    if (!this.#entries) throw new Error(`the watch cache keeps no objects of ${this.prefix}`);
+    return this.#entries;
+  }
+
   /** End every watcher (the cache is being dropped). */
   endWatchers(): void {
+    this.dropped = true;
     for (const w of this.watchers) w.end();
     this.watchers.clear();
   }

@@ -11,6 +11,12 @@
  * - resourceVersion "0": whatever the cache holds now.
  * - anything the cache cannot answer (Exact, old continue tokens, a watch older than the
  *   ring) goes to the store, as before.
+ *
+ * A store in this process (SQLite, memory: `Backend.inProcess`) reads a key in microseconds,
+ * so for it the cache keeps no objects: gets and lists read the store, which is consistent by
+ * itself, and the cache keeps only each watched resource's ring of recent events for fan-out
+ * and resumption (as kube-apiserver did before consistent lists from its cache). The server's
+ * memory then no longer grows with the number of objects.
  */
 import type { Backend } from '../../store/backend.ts';
 import { ResourceCache } from './resource-cache.ts';
@@ -37,8 +43,12 @@ export class WatchCache {
   #revNext?: Promise<number>;
   #closed = false;
 
-  constructor(backend: Backend) {
+  /** Whether each resource's cache keeps every object (for a remote store) or only events. */
+  readonly holdsObjects: boolean;
+
+  constructor(backend: Backend, opts: { objects?: boolean } = {}) {
     this.backend = backend;
+    this.holdsObjects = opts.objects ?? !backend.inProcess;
   }
 
   /** The revision the cache has reached. */
@@ -151,14 +161,23 @@ export class WatchCache {
     return this.waitFor(rev);
   }
 
-  /** The loaded cache of a resource prefix (`/registry/<group>/<plural>/`); undefined once closed. */
+  /**
+   * The loaded cache of a resource prefix (`/registry/<group>/<plural>/`), made on first use;
+   * undefined once closed.
+   */
   resource(prefix: string): ResourceCache | Promise<ResourceCache | undefined> | undefined {
     const have = this.#resources.get(prefix);
     if (have?.loaded) return have;
     if (this.#closed) return undefined;
+    if (!this.holdsObjects) {
+      // Events only: every event after the revision reached now is still to come.
+      const rc = new ResourceCache(prefix, { objects: false, from: this.#observed });
+      this.#resources.set(prefix, rc);
+      return rc;
+    }
     let p = this.#loading.get(prefix);
     if (!p) {
-      const rc = new ResourceCache(prefix);
+      const rc = new ResourceCache(prefix, { objects: true });
       this.#resources.set(prefix, rc);
       const at = this.#observed;
       p = this.#load(rc, at);

@@ -33,76 +33,79 @@ function parseContinue(token: string): ContinueToken {
   );
 }
 
+/** One object of a list page: its key and the JSON text served for it. */
+interface Entry {
+  key: string;
+  json: string;
+}
+
+/** Where a list reads its pages from, at one revision, in key order. */
+interface Pages {
+  /** The revision the list reads at (known once the first page is read). */
+  revision: number;
+  /** Up to `want` entries (0: all) after the previous page. */
+  next(want: number): Promise<{ items: Entry[]; more: boolean; remaining: number }>;
+}
+
 /**
- * A list from the watch cache, or undefined when the cache cannot answer (no cache, Exact,
- * a continue token from an older revision, a cache that could not catch up in time).
- * `json` is set when the answer can go out as the cached texts joined, without a parse.
+ * Pages from the watch cache's objects, or undefined when it cannot answer (it keeps no
+ * objects, Exact, a continue token from another revision, a cache that could not catch up).
  */
-async function listFromCache(
+async function cachePages(
   ctx: Ctx,
-  match: Matcher | undefined,
-  limit: number,
-  cont: string | null,
+  cont: ContinueToken | undefined,
   rvParam: string | null,
   rvMatch: string | null,
-  wantJson: boolean,
-): Promise<{ obj?: KubeObject; json?: string } | undefined> {
-  const { objects } = ctx.parts;
-  if (!objects.cache || rvMatch === 'Exact') return undefined;
-  let startKey: string | undefined;
-  let freshness: Freshness = rvParam === '0' ? 'any' : rvParam ? Number(rvParam) : 'consistent';
-  if (cont) {
-    const t = parseContinue(cont);
-    if (t.rv !== objects.cache.observed) return undefined;
-    startKey = t.start;
-    freshness = 'any';
-  }
-  const rc = await objects.cached(ctx.def, freshness);
+): Promise<Pages | undefined> {
+  const cache = ctx.parts.objects.cache;
+  if (!cache?.holdsObjects || rvMatch === 'Exact') return undefined;
+  if (cont && cont.rv !== cache.observed) return undefined;
+  const freshness: Freshness = cont || rvParam === '0' ? 'any' : rvParam ? Number(rvParam) : 'consistent';
+  const rc = await ctx.parts.objects.cached(ctx.def, freshness);
   if (!rc) return undefined;
-  const revision = objects.cache.observed;
-  const keys = rc.keys(resourcePrefix(ctx.def, ctx.namespace), startKey);
-  const texts: string[] = [];
-  const items: KubeObject[] = [];
-  let i = 0;
-  for (; i < keys.length && (!limit || texts.length + items.length < limit); i++) {
-    const e = rc.get(keys[i])!;
-    if (!match && wantJson) {
-      texts.push(e.json);
-      continue;
-    }
-    const obj = JSON.parse(e.json) as KubeObject;
-    if (match && !match(obj)) continue;
-    if (wantJson) texts.push(e.json);
-    else items.push(obj);
-  }
-  const metadata: Record<string, unknown> = { resourceVersion: String(revision) };
-  if (i < keys.length) {
-    metadata.continue = Buffer.from(
-      JSON.stringify({ v: 'meta.k8s.io/v1', rv: revision, start: `${keys[i - 1]}\u0000` }),
-    ).toString('base64url');
-    if (!match) metadata.remainingItemCount = keys.length - i;
-  }
-  const head = { kind: ctx.def.listKind, apiVersion: apiVersionOf(ctx.def), metadata };
-  if (wantJson) {
-    const h = JSON.stringify(head);
-    return { json: `${h.slice(0, -1)},"items":[${texts.join(',')}]}` };
-  }
-  return { obj: { ...head, items } };
+  const keys = rc.keys(resourcePrefix(ctx.def, ctx.namespace), cont?.start);
+  let at = 0;
+  return {
+    revision: cache.observed,
+    async next(want) {
+      const end = want ? Math.min(keys.length, at + want) : keys.length;
+      const items: Entry[] = [];
+      for (; at < end; at++) items.push({ key: keys[at], json: rc.get(keys[at])!.json });
+      return { items, more: at < keys.length, remaining: keys.length - at };
+    },
+  };
+}
+
+/** Pages from the store, at `revision` (0: now, then the revision of the first page). */
+function storePages(ctx: Ctx, revision: number, startKey: string | undefined): Pages {
+  const pages: Pages = {
+    revision,
+    async next(want) {
+      const page = await ctx.parts.objects.listJson(ctx.def, ctx.namespace, {
+        revision: pages.revision,
+        limit: want,
+        startKey,
+      });
+      pages.revision = page.revision;
+      if (page.items.length) startKey = `${page.items.at(-1)!.key}\u0000`;
+      return page;
+    },
+  };
+  return pages;
 }
 
 export async function listObjects(ctx: Ctx, wantJson = false): Promise<KubeObject | string> {
   const match = selectorOf(ctx);
   const limit = Math.max(0, Number(ctx.query.get('limit') ?? 0) || 0);
-  const cont = ctx.query.get('continue');
+  const contParam = ctx.query.get('continue');
   const rvParam = ctx.query.get('resourceVersion');
   const rvMatch = ctx.query.get('resourceVersionMatch');
-  let revision: number | undefined;
-  let startKey: string | undefined;
-  if (cont) {
+  let revision = 0;
+  let cont: ContinueToken | undefined;
+  if (contParam) {
     if (rvParam) throw badRequest('specifying resource version is not allowed when using continue');
-    const t = parseContinue(cont);
-    revision = t.rv;
-    startKey = t.start;
+    cont = parseContinue(contParam);
+    revision = cont.rv;
   } else if (rvMatch === 'Exact') {
     if (!rvParam || rvParam === '0')
       throw badRequest('resourceVersionMatch "Exact" requires a non-zero resourceVersion');
@@ -113,18 +116,19 @@ export async function listObjects(ctx: Ctx, wantJson = false): Promise<KubeObjec
   } else if (rvParam && rvParam !== '0' && !/^\d+$/.test(rvParam)) {
     throw badRequest(`invalid resource version: ${rvParam}`);
   }
-  const fromCache = await listFromCache(ctx, match, limit, cont, rvParam, rvMatch, wantJson);
-  if (fromCache) return fromCache.json ?? fromCache.obj!;
+  const pages = (await cachePages(ctx, cont, rvParam, rvMatch)) ?? storePages(ctx, revision, cont?.start);
+  // Whole pages are read until `limit` objects match; the texts go out as they are when no
+  // selector and no other form needs the parsed objects.
+  const texts: string[] = [];
   const items: KubeObject[] = [];
   let more = false;
   let remaining = 0;
-  let nextStart: string | undefined;
-  let listRevision = 0;
+  let lastKey: string | undefined;
   for (;;) {
-    const want = limit ? limit - items.length : 0;
-    let page: Awaited<ReturnType<typeof ctx.parts.objects.list>>;
+    const want = limit ? limit - texts.length - items.length : 0;
+    let page: Awaited<ReturnType<Pages['next']>>;
     try {
-      page = await ctx.parts.objects.list(ctx.def, ctx.namespace, { revision, limit: want, startKey });
+      page = await pages.next(want);
     } catch (e) {
       if (e instanceof StatusError && e.code === 410) {
         throw new StatusError(
@@ -136,23 +140,32 @@ export async function listObjects(ctx: Ctx, wantJson = false): Promise<KubeObjec
       }
       throw e;
     }
-    listRevision = page.revision;
-    revision = page.revision;
-    for (const { obj } of page.items) if (!match || match(obj)) items.push(obj);
+    for (const e of page.items) {
+      if (!match && wantJson) {
+        texts.push(e.json);
+        continue;
+      }
+      const obj = JSON.parse(e.json) as KubeObject;
+      if (match && !match(obj)) continue;
+      if (wantJson) texts.push(e.json);
+      else items.push(obj);
+    }
     more = page.more;
     remaining = page.remaining;
-    if (page.lastKey) nextStart = `${page.lastKey}\u0000`;
-    if (!more || !limit || items.length >= limit) break;
-    startKey = nextStart;
+    if (page.items.length) lastKey = page.items.at(-1)!.key;
+    if (!more || !limit || texts.length + items.length >= limit) break;
   }
-  const metadata: Record<string, unknown> = { resourceVersion: String(listRevision) };
-  if (more && nextStart) {
+  const metadata: Record<string, unknown> = { resourceVersion: String(pages.revision) };
+  if (more && lastKey) {
     metadata.continue = Buffer.from(
-      JSON.stringify({ v: 'meta.k8s.io/v1', rv: listRevision, start: nextStart }),
+      JSON.stringify({ v: 'meta.k8s.io/v1', rv: pages.revision, start: `${lastKey}\u0000` }),
     ).toString('base64url');
     if (!match) metadata.remainingItemCount = remaining;
   }
-  return { kind: ctx.def.listKind, apiVersion: apiVersionOf(ctx.def), metadata, items };
+  const head = { kind: ctx.def.listKind, apiVersion: apiVersionOf(ctx.def), metadata };
+  if (!wantJson) return { ...head, items };
+  const h = JSON.stringify(head);
+  return `${h.slice(0, -1)},"items":[${texts.join(',')}]}`;
 }
 
 export async function list(ctx: Ctx): Promise<void> {

@@ -91,10 +91,11 @@ export async function requireNamespace(ctx: Ctx, forCreate: boolean): Promise<vo
   try {
     // The cache as it is answers for a namespace that exists (as Kubernetes' lifecycle admission
     // reads an informer); only a miss pays for a consistent read.
-    const hit = await ctx.parts.objects.getCachedJson(nsDef, undefined, ns, 'any');
-    const { obj } = hit
-      ? { obj: JSON.parse(hit.json) as KubeObject }
-      : await ctx.parts.objects.get(nsDef, undefined, ns);
+    const { objects } = ctx.parts;
+    const hit =
+      (await objects.getJson(nsDef, undefined, ns, 'any')) ?? (await objects.getJson(nsDef, undefined, ns));
+    if (!hit) throw notFound({ kind: 'namespaces' }, ns);
+    const obj = JSON.parse(hit.json) as KubeObject;
     if (
       forCreate &&
       (obj.metadata?.deletionTimestamp || (obj.status as { phase?: string })?.phase === 'Terminating')

@@ -88,43 +88,71 @@ async function run(
 
   try {
     const wantInitial = sendInitial === 'true' || (sendInitial !== 'false' && (!rvParam || rvParam === '0'));
-    if (
-      await fromCache(
-        ctx,
-        table,
-        match,
-        rvParam,
-        wantInitial,
-        sendInitial === 'true' && bookmarks,
-        line,
-        write,
-        bookmark,
-        signal,
-        abort,
-      )
-    )
-      return;
+    const cache = objects.cache;
+    // The resource's ring of events (taken before any list, so the ring reaches back to it).
+    const rc = cache ? await cache.resource(resourcePrefix(ctx.def)) : undefined;
     let after: number;
-    const initial: KubeObject[] = [];
-    if (wantInitial) {
-      const page = await objects.list(ctx.def, ctx.namespace);
-      after = page.revision;
-      for (const { obj } of page.items) if (!match || match(obj)) initial.push(obj);
-    } else {
-      after = rvParam && rvParam !== '0' ? Number(rvParam) : await objects.backend.currentRevision();
+    let initial: string[] = [];
+    if (wantInitial) ({ revision: after, texts: initial } = await initialState(ctx, rvParam));
+    else if (rvParam && rvParam !== '0') after = Number(rvParam);
+    else after = await (cache ?? objects.backend).currentRevision();
+    if (signal.aborted) {
+      ctx.res.end();
+      return;
+    }
+    // From the ring's replay to the subscription nothing awaits, so no event can slip between them.
+    const replay = rc && !rc.dropped ? rc.eventsAfter(after) : undefined;
+    if (!replay) {
       const compacted = await objects.backend.compactedRevision();
       if (after < compacted) throw gone(`too old resource version: ${after} (${compacted})`);
     }
     writeHead(ctx);
-    let last = after;
-    for (const o of initial) write(line('ADDED', o));
+    for (const json of initial) {
+      if (!match && !table) {
+        write(`{"type":"ADDED","object":${json}}\n`);
+        continue;
+      }
+      const obj = JSON.parse(json) as KubeObject;
+      if (!match || match(obj)) write(line('ADDED', obj));
+    }
+    initial = [];
     if (bookmarks && sendInitial === 'true') write(bookmark(after, true));
-    const heartbeat = bookmarks ? setInterval(() => write(bookmark(last)), 30_000) : undefined;
+    let last = after;
+    const heartbeat = bookmarks
+      ? setInterval(() => write(bookmark(Math.max(last, replay ? cache!.observed : 0))), 30_000)
+      : undefined;
     try {
-      for await (const ev of objects.watch(ctx.def, ctx.namespace, after, signal)) {
-        last = ev.revision;
-        const type = typeFor(match, ev.type, ev.obj, ev.prev);
-        if (type) write(line(type, ev.obj));
+      if (replay) {
+        // Each event serialized once for every watcher of the cache.
+        const deliver = (ev: CachedEvent) => {
+          last = ev.revision;
+          const type = typeFor(
+            match,
+            ev.type,
+            match ? ev.obj : (undefined as unknown as KubeObject),
+            match ? ev.prev : undefined,
+          );
+          if (!type) return;
+          write(table ? line(type, ev.obj) : ev.line(type));
+          if (ctx.res.writableLength > MAX_BUFFERED) abort.abort();
+        };
+        const keyPrefix = resourcePrefix(ctx.def, ctx.namespace);
+        for (const ev of replay) if (ev.key.startsWith(keyPrefix)) deliver(ev);
+        const watcher: CacheWatcher = { keyPrefix, after, deliver, end: () => abort.abort() };
+        rc!.watchers.add(watcher);
+        try {
+          if (!signal.aborted)
+            await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        } finally {
+          rc!.watchers.delete(watcher);
+        }
+      } else {
+        // Older than the ring (or no cache): the store's own watch, decoded for this watcher.
+        for await (const ev of objects.watch(ctx.def, ctx.namespace, after, signal)) {
+          last = ev.revision;
+          const type = typeFor(match, ev.type, ev.obj, ev.prev);
+          if (type) write(line(type, ev.obj));
+        }
       }
     } finally {
       if (heartbeat) clearInterval(heartbeat);
@@ -137,8 +165,28 @@ async function run(
   } finally {
     if (timer) clearTimeout(timer);
     flush();
-    if (!ctx.res.writableEnded) ctx.res.end();
+    // Before the head, an error goes up to be answered as a Status (a 410 for a compacted revision).
+    if (ctx.res.headersSent && !ctx.res.writableEnded) ctx.res.end();
   }
+}
+
+/**
+ * The objects a watch starts with, as JSON texts, and the revision they are at: from the watch
+ * cache's objects when it keeps them (as they are for resourceVersion "0", else once it has
+ * caught up with the store), otherwise one list from the store.
+ */
+async function initialState(
+  ctx: Ctx,
+  rvParam: string | null,
+): Promise<{ revision: number; texts: string[] }> {
+  const { objects } = ctx.parts;
+  const rc = await objects.cached(ctx.def, rvParam === '0' ? 'any' : 'consistent');
+  if (rc) {
+    const texts = rc.keys(resourcePrefix(ctx.def, ctx.namespace)).map((k) => rc.get(k)!.json);
+    return { revision: objects.cache!.observed, texts };
+  }
+  const page = await objects.listJson(ctx.def, ctx.namespace);
+  return { revision: page.revision, texts: page.items.map((e) => e.json) };
 }
 
 /** Buffered watch output past this many UTF-16 units is written at once. */
@@ -173,80 +221,3 @@ function typeFor(
 
 /** A watcher whose client reads slower than this much buffered output is cut off; it re-watches. */
 const MAX_BUFFERED = 64 * 1024 * 1024;
-
-/**
- * Serve the watch from the watch cache: the initial state (or the ring's events after the
- * asked revision), then live events, each serialized once for all watchers. False when the
- * cache cannot serve it (no cache, or a revision older than the ring): the store serves it.
- */
-async function fromCache(
-  ctx: Ctx,
-  table: boolean,
-  match: Matcher | undefined,
-  rvParam: string | null,
-  wantInitial: boolean,
-  initialBookmark: boolean,
-  line: (type: string, obj: unknown) => string,
-  write: (s: string) => void,
-  bookmark: (rv: number, initialEnd?: boolean) => string,
-  signal: AbortSignal,
-  abort: AbortController,
-): Promise<boolean> {
-  const { objects } = ctx.parts;
-  const cache = objects.cache;
-  if (!cache) return false;
-  const rv = rvParam && rvParam !== '0' ? Number(rvParam) : undefined;
-  const rc = await objects.cached(ctx.def, rvParam === '0' ? 'any' : rv === undefined ? 'consistent' : 'any');
-  if (!rc || signal.aborted) return false;
-  // From here to the subscription nothing awaits, so no event can slip between them.
-  const keyPrefix = resourcePrefix(ctx.def, ctx.namespace);
-  let after = cache.observed;
-  let replay: CachedEvent[] = [];
-  if (!wantInitial && rv !== undefined) {
-    const r = rc.eventsAfter(rv);
-    if (!r) return false;
-    after = rv;
-    replay = r.filter((ev) => ev.key.startsWith(keyPrefix));
-  }
-  writeHead(ctx);
-  if (wantInitial) {
-    for (const key of rc.keys(keyPrefix)) {
-      const e = rc.get(key)!;
-      if (!match && !table) {
-        write(`{"type":"ADDED","object":${e.json}}\n`);
-        continue;
-      }
-      const obj = JSON.parse(e.json) as KubeObject;
-      if (!match || match(obj)) write(line('ADDED', obj));
-    }
-    if (initialBookmark) write(bookmark(after, true));
-  }
-  let last = after;
-  const deliver = (ev: CachedEvent) => {
-    last = ev.revision;
-    const type = typeFor(
-      match,
-      ev.type,
-      match ? ev.obj : (undefined as unknown as KubeObject),
-      match ? ev.prev : undefined,
-    );
-    if (!type) return;
-    write(table ? line(type, ev.obj) : ev.line(type));
-    if (ctx.res.writableLength > MAX_BUFFERED) abort.abort();
-  };
-  for (const ev of replay) deliver(ev);
-  const watcher: CacheWatcher = { keyPrefix, after, deliver, end: () => abort.abort() };
-  rc.watchers.add(watcher);
-  const bookmarks = ctx.query.get('allowWatchBookmarks') === 'true';
-  const heartbeat = bookmarks
-    ? setInterval(() => write(bookmark(Math.max(last, cache.observed))), 30_000)
-    : undefined;
-  try {
-    if (!signal.aborted)
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-  } finally {
-    rc.watchers.delete(watcher);
-    if (heartbeat) clearInterval(heartbeat);
-  }
-  return true;
-}

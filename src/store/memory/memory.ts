@@ -24,6 +24,7 @@ interface Version {
 
 export class MemoryBackend implements Backend {
   readonly name = 'memory';
+  readonly inProcess = true;
   #revision = 0;
   #compacted = 0;
   /** Every key that has history, kept sorted for range scans. */

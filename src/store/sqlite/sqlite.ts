@@ -60,11 +60,17 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** What a KeyValue needs of a log row: reads of the current state skip prev_value (for an update, a second copy of the object). */
+const KV_COLUMNS = 'l.key, l.value, l.create_revision, l.revision';
+type KvRow = Pick<LogRow, 'key' | 'value' | 'create_revision' | 'revision'>;
+const CURRENT_ROW = `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`;
+
 /** Compaction deletes history in slices of this many revisions, yielding between them. */
 const COMPACT_SLICE = 5000;
 
 export class SqliteBackend implements Backend {
   readonly name = 'sqlite';
+  readonly inProcess = true;
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
@@ -113,10 +119,7 @@ export class SqliteBackend implements Backend {
   async get(key: string, opts: GetOptions = {}): Promise<{ kv?: KeyValue; revision: number }> {
     const at = this.#readRevision(opts.revision);
     if (at === this.#revision) {
-      const row = this.#one<LogRow>(
-        'SELECT l.* FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?',
-        key,
-      );
+      const row = this.#one<KvRow>(CURRENT_ROW, key);
       return { kv: row && toKeyValue(row), revision: at };
     }
     const row = this.#one<LogRow>(
@@ -134,11 +137,11 @@ export class SqliteBackend implements Backend {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const bound = end === undefined ? '' : 'AND key < ?';
     const args: (string | number)[] = end === undefined ? [start] : [start, end];
-    let rows: LogRow[];
+    let rows: KvRow[];
     let total: number;
     if (at === this.#revision) {
-      rows = this.#all<LogRow>(
-        `SELECT l.* FROM current c JOIN log l ON l.revision = c.revision
+      rows = this.#all<KvRow>(
+        `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision
          WHERE c.key >= ? ${bound.replace('key', 'c.key')} ORDER BY c.key LIMIT ?`,
         ...args,
         limit,
@@ -316,10 +319,7 @@ export class SqliteBackend implements Backend {
 
   /** One write inside the open transaction; throws a StatusError when its precondition fails. */
   #apply(op: Op): WatchEvent {
-    const prevRow = this.#one<LogRow>(
-      'SELECT l.* FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?',
-      op.key,
-    );
+    const prevRow = this.#one<KvRow>(CURRENT_ROW, op.key);
     const prev = prevRow && toKeyValue(prevRow);
     const revision = this.#revision + 1;
     const insert =
@@ -406,7 +406,7 @@ function unexpected(e: unknown): void {
   console.error('store: sqlite: settling a batch failed:', e);
 }
 
-function toKeyValue(row: LogRow): KeyValue {
+function toKeyValue(row: KvRow): KeyValue {
   return { key: row.key, value: row.value, createRevision: row.create_revision, modRevision: row.revision };
 }
 
