@@ -97,7 +97,8 @@ export async function ensureDefaultNamespaces(objects: Objects, registry: Resour
 export async function startApiServer(o: StartOptions): Promise<RunningServer> {
   await mkdir(o.dataDir, { recursive: true });
   const pki = await ensurePki(o.dataDir);
-  const cache = o.watchCache === false ? undefined : new WatchCache(o.backend, { objects: o.watchCacheObjects });
+  const cache =
+    o.watchCache === false ? undefined : new WatchCache(o.backend, { objects: o.watchCacheObjects });
   await cache?.start();
   const objects = new Objects(o.backend, { cache });
   const auth =
