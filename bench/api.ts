@@ -16,11 +16,13 @@
  * Rates are medians of three short runs. The whole run is bounded to a few minutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import tls from 'node:tls';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import YAML from 'yaml';
 
@@ -33,6 +35,8 @@ const CONCURRENCY = 50;
 const WORKERS = 2;
 const RUNS = 3;
 const RUN_MS = QUICK ? 1000 : 2500;
+/** `--rss-only`: only the RSS row. */
+const RSS_ONLY = process.argv.includes('--rss-only');
 const RSS_OBJECTS = QUICK ? 5000 : 50_000;
 const WATCHERS = 100;
 const WATCH_EVENTS = QUICK ? 200 : 1000;
@@ -223,6 +227,93 @@ interface Row {
   note?: string;
 }
 
+/** The throughput and latency rows, on a server of their own. */
+async function throughput(
+  row: Row,
+  base: { creds: Creds; concurrency: number; namespace: string },
+  openRaw: () => Promise<import('../src/store/index.ts').Backend>,
+): Promise<void> {
+  // creates (pods), three runs
+  const createRates: number[] = [];
+  const createLat: number[] = [];
+  let podNames: string[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const r = await parallel({ ...base, op: 'create-pods', durationMs: RUN_MS, prefix: `p${run}-` });
+    if (r.errors) throw new Error(`creates: ${r.errors} errors, e.g. ${r.firstError}`);
+    createRates.push(r.done / (r.elapsedMs / 1000));
+    createLat.push(...r.latencies);
+    podNames = podNames.concat(r.names ?? []);
+  }
+  row.creates = median(createRates);
+  row.createP50 = pct(createLat, 50);
+  row.createP99 = pct(createLat, 99);
+  log(`${row.store}: ${podNames.length} pods created, ${row.creates.toFixed(0)}/s`);
+
+  // gets
+  const getRates: number[] = [];
+  const getLat: number[] = [];
+  const names = podNames.slice(0, 2000);
+  for (let run = 0; run < RUNS; run++) {
+    const r = await parallel({ ...base, op: 'get-pods', durationMs: RUN_MS, prefix: 'g', names });
+    if (r.errors) throw new Error(`gets: ${r.errors} errors, e.g. ${r.firstError}`);
+    getRates.push(r.done / (r.elapsedMs / 1000));
+    getLat.push(...r.latencies);
+  }
+  row.gets = median(getRates);
+  row.getP50 = pct(getLat, 50);
+  row.getP99 = pct(getLat, 99);
+
+  // lists of 1,000 ConfigMaps
+  const fill = await parallel({
+    ...base,
+    op: 'create-cms',
+    count: 1000,
+    namespace: 'kube-public',
+    prefix: 'l',
+  });
+  if (fill.errors) throw new Error(`list fill: ${fill.firstError}`);
+  const listRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const r = await parallel({
+      ...base,
+      op: 'list',
+      concurrency: 8,
+      durationMs: RUN_MS,
+      namespace: 'kube-public',
+      prefix: '',
+    });
+    if (r.errors) throw new Error(`lists: ${r.errors} errors, e.g. ${r.firstError}`);
+    listRates.push(r.done / (r.elapsedMs / 1000));
+  }
+  row.lists = median(listRates);
+
+  // watch fan-out: 100 watchers in one worker, writes from another
+  const watchP = runJob({
+    ...base,
+    op: 'watch',
+    namespace: 'kube-node-lease',
+    prefix: '',
+    watchers: WATCHERS,
+    expectEvents: WATCH_EVENTS,
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // let the watches open
+  const writes = await parallel({
+    ...base,
+    op: 'create-cms',
+    count: WATCH_EVENTS,
+    namespace: 'kube-node-lease',
+    prefix: 'w',
+  });
+  if (writes.errors) throw new Error(`watch writes: ${writes.firstError}`);
+  const w = await watchP;
+  if (w.errors) throw new Error(`watch: ${w.firstError}`);
+  row.watchEvents = w.done / (w.elapsedMs / 1000);
+
+  // raw store puts/s at the same concurrency, for the ratio
+  row.storePuts = await storePutsPerSec(openRaw);
+  row.ratio = row.creates / row.storePuts;
+}
+
 async function benchStore(
   name: string,
   storeUrl: (dir: string) => string,
@@ -236,85 +327,7 @@ async function benchStore(
     const base = { creds: s.creds, concurrency: CONCURRENCY, namespace: 'default' };
     log(`${name}: server up at ${s.creds.url}`);
 
-    // creates (pods), three runs
-    const createRates: number[] = [];
-    const createLat: number[] = [];
-    let podNames: string[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const r = await parallel({ ...base, op: 'create-pods', durationMs: RUN_MS, prefix: `p${run}-` });
-      if (r.errors) throw new Error(`creates: ${r.errors} errors, e.g. ${r.firstError}`);
-      createRates.push(r.done / (r.elapsedMs / 1000));
-      createLat.push(...r.latencies);
-      podNames = podNames.concat(r.names ?? []);
-    }
-    row.creates = median(createRates);
-    row.createP50 = pct(createLat, 50);
-    row.createP99 = pct(createLat, 99);
-    log(`${name}: ${podNames.length} pods created, ${row.creates.toFixed(0)}/s`);
-
-    // gets
-    const getRates: number[] = [];
-    const getLat: number[] = [];
-    const names = podNames.slice(0, 2000);
-    for (let run = 0; run < RUNS; run++) {
-      const r = await parallel({ ...base, op: 'get-pods', durationMs: RUN_MS, prefix: 'g', names });
-      if (r.errors) throw new Error(`gets: ${r.errors} errors, e.g. ${r.firstError}`);
-      getRates.push(r.done / (r.elapsedMs / 1000));
-      getLat.push(...r.latencies);
-    }
-    row.gets = median(getRates);
-    row.getP50 = pct(getLat, 50);
-    row.getP99 = pct(getLat, 99);
-
-    // lists of 1,000 ConfigMaps
-    const fill = await parallel({
-      ...base,
-      op: 'create-cms',
-      count: 1000,
-      namespace: 'kube-public',
-      prefix: 'l',
-    });
-    if (fill.errors) throw new Error(`list fill: ${fill.firstError}`);
-    const listRates: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      const r = await parallel({
-        ...base,
-        op: 'list',
-        concurrency: 8,
-        durationMs: RUN_MS,
-        namespace: 'kube-public',
-        prefix: '',
-      });
-      if (r.errors) throw new Error(`lists: ${r.errors} errors, e.g. ${r.firstError}`);
-      listRates.push(r.done / (r.elapsedMs / 1000));
-    }
-    row.lists = median(listRates);
-
-    // watch fan-out: 100 watchers in one worker, writes from another
-    const watchP = runJob({
-      ...base,
-      op: 'watch',
-      namespace: 'kube-node-lease',
-      prefix: '',
-      watchers: WATCHERS,
-      expectEvents: WATCH_EVENTS,
-    });
-    await new Promise((r) => setTimeout(r, 1000)); // let the watches open
-    const writes = await parallel({
-      ...base,
-      op: 'create-cms',
-      count: WATCH_EVENTS,
-      namespace: 'kube-node-lease',
-      prefix: 'w',
-    });
-    if (writes.errors) throw new Error(`watch writes: ${writes.firstError}`);
-    const w = await watchP;
-    if (w.errors) throw new Error(`watch: ${w.firstError}`);
-    row.watchEvents = w.done / (w.elapsedMs / 1000);
-
-    // raw store puts/s at the same concurrency, for the ratio
-    row.storePuts = await storePutsPerSec(() => openRaw(dir));
-    row.ratio = row.creates / row.storePuts;
+    if (!RSS_ONLY) await throughput(row, base, () => openRaw(dir));
 
     // RSS holding RSS_OBJECTS ConfigMaps, on a fresh server and store: what the phases above
     // left (as many pods as the create rate allowed) would make a faster server look bigger.
@@ -438,7 +451,11 @@ async function serve(storeUrl: string, dir: string): Promise<void> {
       const m = process.memoryUsage();
       const objects = server.objects.cache?.objectCount ?? 0;
       process.stderr.write(
-        `bench-api serve: rss ${mib(m.rss)} heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} cached objects ${objects}\n`,
+        `bench-api serve: rss ${mib(m.rss)} heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} cached objects ${objects}\n` +
+          `bench-api serve: resident by mapping: ${residentByMapping()}\n` +
+          `bench-api serve: V8 spaces (used of committed): ${getHeapSpaceStatistics()
+            .map((sp) => `${sp.space_name} ${mib(sp.space_used_size)} of ${mib(sp.physical_space_size)}`)
+            .join(', ')}\n`,
       );
     }
   });
@@ -447,6 +464,23 @@ async function serve(storeUrl: string, dir: string): Promise<void> {
   await server.close();
   await backend.close();
   process.exit(0);
+}
+
+/** Resident memory summed by what is mapped (a file, or anonymous memory), largest first. */
+function residentByMapping(): string {
+  const sums = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) name = head[1] ? basename(head[1]) : 'anonymous';
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) sums.set(name, (sums.get(name) ?? 0) + Number(rss[1]));
+  }
+  return [...sums]
+    .sort((a, b) => b[1] - a[1])
+    .filter(([, kb]) => kb >= 1024)
+    .map(([n, kb]) => `${n} ${(kb / 1024).toFixed(1)}`)
+    .join(', ');
 }
 
 /** Load generator, run in a worker thread. */
