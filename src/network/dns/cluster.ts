@@ -14,7 +14,8 @@
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import { isReason, type KubeObject } from '../../api/index.ts';
+import { isReason } from '../../api/errors.ts';
+import type { KubeObject } from '../../api/resource.ts';
 import type { GroupVersionResource, RestClient } from '../../client/index.ts';
 import { runClusterDns } from './run.ts';
 import { startDnsServer } from './server.ts';

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from 'kubernetes-types/networking/v1.js';
-import { selectorMatches } from '../../api/index.ts';
+import { selectorMatches } from '../../api/validation/meta.ts';
 import { nftApply, nftDeleteTable } from '../proxy/index.ts';
 
 export interface PolicyModel {

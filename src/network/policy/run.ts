@@ -8,7 +8,8 @@
  */
 import type { Namespace, Pod } from 'kubernetes-types/core/v1.js';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1.js';
-import { isReason, type KubeObject } from '../../api/index.ts';
+import { isReason } from '../../api/errors.ts';
+import type { KubeObject } from '../../api/resource.ts';
 import {
   type GroupVersionResource,
   listWatcherFor,
