@@ -202,11 +202,34 @@ export function mountsFor(pod: Json, podDir: string, container: Json): Mount[] {
   return out;
 }
 
+/** Whether a volume directory of the pod lies on another device (a memory emptyDir's tmpfs). */
+function anyVolumeMounted(podDir: string): boolean {
+  const dir = path.join(podDir, 'volumes');
+  let dev: number;
+  let names: string[];
+  try {
+    dev = fs.statSync(dir).dev;
+    names = fs.readdirSync(dir);
+  } catch {
+    return false; // no volumes directory: nothing mounted there
+  }
+  return names.some((name) => {
+    try {
+      return fs.statSync(path.join(dir, name)).dev !== dev;
+    } catch {
+      return true; // cannot tell: look it up
+    }
+  });
+}
+
 /** Unmounts what is mounted under the pod dir and removes it. */
 export async function removePodDir(podDir: string): Promise<void> {
-  const points = [...mountPoints()]
-    .filter((m) => m === podDir || m.startsWith(`${podDir}/`))
-    .sort((a, b) => b.length - a.length);
+  // Skiff mounts only at volumes/<name>; mountinfo (large with many pods) is read only then
+  const points = anyVolumeMounted(podDir)
+    ? [...mountPoints()]
+        .filter((m) => m === podDir || m.startsWith(`${podDir}/`))
+        .sort((a, b) => b.length - a.length)
+    : [];
   for (const m of points) {
     try {
       await run('umount', [m]);
