@@ -10,6 +10,8 @@ export interface PluginCall {
   /** The plugin `type`: the executable's name in one of `binDirs`. */
   type: string;
   binDirs: string[];
+  /** The executable, when the caller has found it already (`findPlugin`). */
+  path?: string;
   /** The configuration written to the plugin's stdin. */
   stdin: object;
   containerId?: string;
@@ -68,7 +70,7 @@ export async function findPlugin(type: string, binDirs: string[]): Promise<strin
  * crash or timeout. A plugin that overruns `timeoutMs` is killed.
  */
 export async function execPlugin(call: PluginCall): Promise<unknown> {
-  const path = await findPlugin(call.type, call.binDirs);
+  const path = call.path ?? (await findPlugin(call.type, call.binDirs));
   const env: Record<string, string> = {
     CNI_COMMAND: call.command,
     CNI_PATH: call.binDirs.join(':'),

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readCache, removeCache, writeCache } from './cache.ts';
 import { loadConfDir, loopbackConflist, selectVersion, validateConflist } from './conflist.ts';
 import { CniError } from './errors.ts';
-import { type CniCommand, execPlugin, type PluginExec } from './exec.ts';
+import { type CniCommand, execPlugin, findPlugin, type PluginExec } from './exec.ts';
 import type {
   AttachOptions,
   CniConflist,
@@ -63,6 +63,8 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const loopback = opts.loopback ?? true;
   const versions = new Map<string, Promise<string[]>>();
+  /** where each plugin type was found: searching costs a syscall per directory per call */
+  const located = new Map<string, Promise<string>>();
 
   const network = async () => fixed ?? (await loadConfDir(opts.confDir as string));
 
@@ -112,25 +114,36 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & {
     return out;
   }
 
-  function run(
+  async function run(
     a: Attachment,
     command: CniCommand,
     plugin: CniPluginConf,
     cniVersion: string,
     prev?: CniResult,
   ) {
-    return execPlugin({
-      command,
-      type: plugin.type,
-      binDirs: opts.binDirs,
-      stdin: pluginConfig(a.list, plugin, cniVersion, a.capabilityArgs, prev),
-      containerId: a.containerId,
-      netns: a.netns,
-      ifName: a.ifName,
-      args: a.cniArgs,
-      timeoutMs,
-      exec: opts.exec,
-    });
+    let path = located.get(plugin.type);
+    if (!path) {
+      path = findPlugin(plugin.type, opts.binDirs);
+      located.set(plugin.type, path);
+    }
+    try {
+      return await execPlugin({
+        command,
+        type: plugin.type,
+        binDirs: opts.binDirs,
+        path: await path,
+        stdin: pluginConfig(a.list, plugin, cniVersion, a.capabilityArgs, prev),
+        containerId: a.containerId,
+        netns: a.netns,
+        ifName: a.ifName,
+        args: a.cniArgs,
+        timeoutMs,
+        exec: opts.exec,
+      });
+    } catch (e) {
+      located.delete(plugin.type); // perhaps moved or removed: search again next time
+      throw e;
+    }
   }
 
   async function add(a: Attachment): Promise<CniResult> {
