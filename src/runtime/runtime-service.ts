@@ -451,7 +451,8 @@ export class SkiffRuntimeService implements RuntimeService {
         cgroupsPath: record.cgroupsPath,
         minOomScoreAdj: minOom,
       });
-      writeJson(path.join(bundle, 'config.json'), spec);
+      // a new file in a new directory, read by nothing before runc: no temporary file needed
+      fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
       t = phase(sb.id, 'create:config.json', t);
       const opts = `lowerdir=${lowerDirs.join(':')},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
       await mustRun('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs], this.#run);
