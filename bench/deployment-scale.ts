@@ -1,7 +1,8 @@
 /**
  * A Deployment scaled from 0 to 5,000 replicas with the whole control plane in play: a child
  * process runs the API server (memory store), the controller manager (all controllers) and the
- * scheduler; another child runs 50 hollow nodes of 110 pods each (5,500 slots); this process
+ * scheduler, connected in process as `skiff server` connects them; another child runs 50 hollow
+ * nodes of 110 pods each (5,500 slots) over HTTPS; this process
  * creates the Deployment at 0 replicas, scales it to 5,000 and watches it.
  *
  * Measured: seconds from the scale request until status.readyReplicas (and availableReplicas)
@@ -48,7 +49,8 @@ async function controlPlane(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'skiff-bench-deployment-'));
   const backend = new MemoryBackend();
   const server = await startApiServer({ dataDir: dir, port: 0, backend, registry: builtinRegistry() });
-  const client = await RestClient.fromKubeconfig(server.kubeconfigPath);
+  // as `skiff server` connects its controllers and scheduler: in process
+  const client = new RestClient({ server: server.url, connect: server.connect });
   const ac = new AbortController();
   let errors = 0;
   const log = (m: string) => {

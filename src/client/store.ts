@@ -20,8 +20,8 @@ export const byNamespace: IndexFunc<KubeObject> = (o) => [o.metadata?.namespace 
 export class CacheStore<T extends KubeObject = KubeObject> {
   #items = new Map<string, T>();
   #indexers = new Map<string, IndexFunc<T>>();
-  /** index name → value → keys */
-  #indices = new Map<string, Map<string, Set<string>>>();
+  /** index name → value → key → object (objects held here too, so byIndex needs no lookups) */
+  #indices = new Map<string, Map<string, Map<string, T>>>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.addIndexers(indexers);
@@ -31,9 +31,9 @@ export class CacheStore<T extends KubeObject = KubeObject> {
     for (const [name, fn] of Object.entries(indexers)) {
       if (this.#indexers.has(name)) throw new Error(`indexer ${name} already exists`);
       this.#indexers.set(name, fn);
-      const idx = new Map<string, Set<string>>();
+      const idx = new Map<string, Map<string, T>>();
       this.#indices.set(name, idx);
-      for (const [key, obj] of this.#items) this.#fileUnder(idx, fn(obj), key);
+      for (const [key, obj] of this.#items) this.#fileUnder(idx, fn(obj), key, obj);
     }
   }
 
@@ -61,20 +61,29 @@ export class CacheStore<T extends KubeObject = KubeObject> {
   byIndex(name: string, value: string): T[] {
     const idx = this.#indices.get(name);
     if (!idx) throw new Error(`no indexer named ${name}`);
-    const keys = idx.get(value);
-    if (!keys) return [];
-    const out: T[] = [];
-    for (const k of keys) out.push(this.#items.get(k)!);
-    return out;
+    const filed = idx.get(value);
+    return filed ? [...filed.values()] : [];
   }
 
   /** Insert or replace; returns the previous object. */
   set(obj: T): T | undefined {
     const key = keyOf(obj);
     const old = this.#items.get(key);
-    if (old) this.#unindex(old, key);
     this.#items.set(key, obj);
-    for (const [name, fn] of this.#indexers) this.#fileUnder(this.#indices.get(name)!, fn(obj), key);
+    for (const [name, fn] of this.#indexers) {
+      const idx = this.#indices.get(name)!;
+      const values = fn(obj);
+      if (old) {
+        const was = fn(old);
+        // filed under the same values (the usual update): replace in place
+        if (was.length === values.length && was.every((v, i) => v === values[i])) {
+          for (const v of values) idx.get(v)!.set(key, obj);
+          continue;
+        }
+        this.#unfile(idx, was, key);
+      }
+      this.#fileUnder(idx, values, key, obj);
+    }
     return old;
   }
 
@@ -82,31 +91,28 @@ export class CacheStore<T extends KubeObject = KubeObject> {
   delete(key: string): T | undefined {
     const old = this.#items.get(key);
     if (!old) return undefined;
-    this.#unindex(old, key);
+    for (const [name, fn] of this.#indexers) this.#unfile(this.#indices.get(name)!, fn(old), key);
     this.#items.delete(key);
     return old;
   }
 
-  #fileUnder(idx: Map<string, Set<string>>, values: string[], key: string): void {
+  #fileUnder(idx: Map<string, Map<string, T>>, values: string[], key: string, obj: T): void {
     for (const v of values) {
-      let s = idx.get(v);
-      if (!s) {
-        s = new Set();
-        idx.set(v, s);
+      let filed = idx.get(v);
+      if (!filed) {
+        filed = new Map();
+        idx.set(v, filed);
       }
-      s.add(key);
+      filed.set(key, obj);
     }
   }
 
-  #unindex(obj: T, key: string): void {
-    for (const [name, fn] of this.#indexers) {
-      const idx = this.#indices.get(name)!;
-      for (const v of fn(obj)) {
-        const s = idx.get(v);
-        if (!s) continue;
-        s.delete(key);
-        if (s.size === 0) idx.delete(v);
-      }
+  #unfile(idx: Map<string, Map<string, T>>, values: string[], key: string): void {
+    for (const v of values) {
+      const filed = idx.get(v);
+      if (!filed) continue;
+      filed.delete(key);
+      if (filed.size === 0) idx.delete(v);
     }
   }
 }

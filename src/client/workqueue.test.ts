@@ -102,3 +102,20 @@ test('shutDown wakes blocked workers', async () => {
   q.shutDown();
   assert.equal(await p, undefined);
 });
+
+test('addAfter of a key already waiting keeps the earlier time', async () => {
+  const q = new WorkQueue();
+  q.addAfter('k', 20);
+  q.addAfter('k', 200); // later: ignored
+  q.addAfter('j', 200);
+  q.addAfter('j', 20); // earlier: wins
+  await sleep(60);
+  assert.equal(q.length, 2);
+  assert.equal(await q.get(), 'k');
+  assert.equal(await q.get(), 'j');
+  q.done('k');
+  q.done('j');
+  await sleep(200);
+  assert.equal(q.length, 0, 'each key was queued once');
+  q.shutDown();
+});

@@ -11,7 +11,8 @@
  * - `addRateLimited(key)` delays by a per-key exponential back-off
  *   (`baseDelayMs * 2^failures`, capped at `maxDelayMs`); `forget(key)` resets it and
  *   `numRequeues(key)` tells how many back-offs the key has had.
- * - `addAfter(key, ms)` adds the key once the delay has passed (unless shut down).
+ * - `addAfter(key, ms)` adds the key once the delay has passed (unless shut down); a key already
+ *   waiting for an earlier time keeps it, so many delayed adds of one key cost one timer.
  * - `shutDown()` stops accepting keys; `get()` returns `undefined` once the queue is empty,
  *   so workers drain what is queued and exit. `shutDownWithDrain()` also waits for keys
  *   being processed to be `done`.
@@ -36,7 +37,8 @@ export class WorkQueue<K = string> {
   #dirty = new Set<K>();
   #processing = new Set<K>();
   #failures = new Map<K, number>();
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Keys waiting for a delay: when they are due, and their timer. */
+  #delayed = new Map<K, { at: number; timer: ReturnType<typeof setTimeout> }>();
   #waiters: ((k: K | undefined) => void)[] = [];
   #drainWaiters: (() => void)[] = [];
   #shuttingDown = false;
@@ -70,11 +72,17 @@ export class WorkQueue<K = string> {
       this.add(key);
       return;
     }
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
+    const at = Date.now() + delayMs;
+    const waiting = this.#delayed.get(key);
+    if (waiting) {
+      if (waiting.at <= at) return;
+      clearTimeout(waiting.timer);
+    }
+    const timer = setTimeout(() => {
+      this.#delayed.delete(key);
       this.add(key);
     }, delayMs);
-    this.#timers.add(t);
+    this.#delayed.set(key, { at, timer });
   }
 
   /** Queue `key` after its next back-off delay. */
@@ -139,8 +147,8 @@ export class WorkQueue<K = string> {
   /** Stop accepting keys; waiting workers get `undefined` once the queue is empty. */
   shutDown(): void {
     this.#shuttingDown = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
+    for (const d of this.#delayed.values()) clearTimeout(d.timer);
+    this.#delayed.clear();
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 

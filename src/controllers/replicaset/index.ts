@@ -56,6 +56,8 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
   .owns('v1', 'pods')
   .named('replicaset')
   .workers(4)
+  // every reconcile reads all of the ReplicaSet's pods: batch their changes
+  .batchPeriod(100)
   .complete((ctx, enqueue) => {
     const rsStore = ctx.informers.informerFor(RS).store;
     const pods = ctx.informers.informerFor(PODS);
@@ -136,14 +138,23 @@ export const replicaSetController = controllerFor('apps/v1', 'replicasets')
       }
       const now = ctx.now();
       const minReady = spec.minReadySeconds ?? 0;
-      const templateLabels = (spec.template?.metadata?.labels ?? {}) as Json;
+      // one pass: this runs after every change of any of its pods
+      const templateLabels = Object.entries((spec.template?.metadata?.labels ?? {}) as Json);
+      let fullyLabeled = 0;
+      let ready = 0;
+      let available = 0;
+      for (const p of active) {
+        const labels = p.metadata?.labels ?? {};
+        if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
+        if (!isPodReady(p)) continue;
+        ready++;
+        if (isPodAvailable(p, minReady, now)) available++;
+      }
       const status: Json = {
         replicas: active.length,
-        fullyLabeledReplicas: active.filter((p) =>
-          Object.entries(templateLabels).every(([k, v]) => p.metadata?.labels?.[k] === v),
-        ).length,
-        readyReplicas: active.filter(isPodReady).length,
-        availableReplicas: active.filter((p) => isPodAvailable(p, minReady, now)).length,
+        fullyLabeledReplicas: fullyLabeled,
+        readyReplicas: ready,
+        availableReplicas: available,
         observedGeneration: rs.metadata?.generation ?? 0,
       };
       if (minReady && status.readyReplicas > status.availableReplicas) requeue = minReady * 1000;

@@ -8,7 +8,21 @@ export type Json = Record<string, any>;
 export type OwnerReference = NonNullable<NonNullable<KubeObject['metadata']>['ownerReferences']>[number];
 
 export function controllerRefOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata?.ownerReferences?.find((r) => r.controller);
+  const refs = obj.metadata?.ownerReferences;
+  if (refs) for (const r of refs) if (r.controller) return r;
+  return undefined;
+}
+
+/** `selectorMatches` with the selector read once, for matching it against many objects. */
+export function labelMatcher(selector: unknown): (labels: Record<string, string> | undefined) => boolean {
+  if (!selector || typeof selector !== 'object') return () => false;
+  const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+  const pairs = Object.entries(s.matchLabels ?? {});
+  const expressions = s.matchExpressions?.length ? { matchExpressions: s.matchExpressions } : undefined;
+  return (labels = {}) => {
+    for (const [k, v] of pairs) if (labels[k] !== v) return false;
+    return !expressions || selectorMatches(expressions, labels);
+  };
 }
 
 /** An ownerReference naming `owner` as the managing controller (blocks foreground deletion). */
@@ -41,13 +55,13 @@ export async function claimObjects<T extends KubeObject>(
 ): Promise<T[]> {
   const uid = owner.metadata?.uid;
   const ownerDeleting = !!owner.metadata?.deletionTimestamp;
+  const matches = labelMatcher(selector);
   const out: T[] = [];
   for (const o of candidates) {
     const cref = controllerRefOf(o);
-    const matches = selectorMatches(selector, o.metadata?.labels ?? {});
     if (cref) {
       if (cref.uid !== uid) continue;
-      if (matches || ownerDeleting) {
+      if (ownerDeleting || matches(o.metadata?.labels)) {
         out.push(o);
         continue;
       }
@@ -66,7 +80,7 @@ export async function claimObjects<T extends KubeObject>(
       );
       continue;
     }
-    if (!matches || ownerDeleting || o.metadata?.deletionTimestamp) continue;
+    if (ownerDeleting || o.metadata?.deletionTimestamp || !matches(o.metadata?.labels)) continue;
     // adopt an orphan that matches
     try {
       const adopted = await client.patch<T>(
@@ -101,7 +115,9 @@ export async function ignoreNotFound<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 export function podCondition(pod: KubeObject, type: string): Json | undefined {
-  return ((pod.status as Json)?.conditions as Json[] | undefined)?.find((c) => c.type === type);
+  const conditions = (pod.status as Json)?.conditions as Json[] | undefined;
+  if (conditions) for (const c of conditions) if (c.type === type) return c;
+  return undefined;
 }
 
 export function isPodReady(pod: KubeObject): boolean {
