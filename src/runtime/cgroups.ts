@@ -3,8 +3,8 @@ import path from 'node:path';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
-/** Every hierarchy a cgroup path may exist in (cgroup v1 controllers, named and unified). */
-export function cgroupDirs(cgroupPath: string): string[] {
+/** The roots of every hierarchy a cgroup may exist in (cgroup v1 controllers, named and unified). */
+export function cgroupRoots(): string[] {
   let entries: string[] = [];
   try {
     entries = fs.readdirSync(CGROUP_ROOT);
@@ -14,16 +14,21 @@ export function cgroupDirs(cgroupPath: string): string[] {
     const full = path.join(CGROUP_ROOT, e);
     try {
       if (fs.lstatSync(full).isSymbolicLink()) continue;
-      if (fs.existsSync(path.join(full, 'cgroup.procs'))) out.add(path.join(full, cgroupPath));
+      if (fs.existsSync(path.join(full, 'cgroup.procs'))) out.add(full);
     } catch {}
   }
-  if (fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.procs'))) out.add(path.join(CGROUP_ROOT, cgroupPath));
+  if (fs.existsSync(path.join(CGROUP_ROOT, 'cgroup.procs'))) out.add(CGROUP_ROOT);
   return [...out];
 }
 
+/** Where a cgroup path lives in every hierarchy. */
+export function cgroupDirs(cgroupPath: string, roots = cgroupRoots()): string[] {
+  return roots.map((r) => path.join(r, cgroupPath));
+}
+
 /** Removes a cgroup (and empty children) from every hierarchy; a missing one is fine. */
-export function removeCgroup(cgroupPath: string): void {
-  for (const dir of cgroupDirs(cgroupPath)) rmdirTree(dir);
+export function removeCgroup(cgroupPath: string, roots = cgroupRoots()): void {
+  for (const dir of cgroupDirs(cgroupPath, roots)) rmdirTree(dir);
 }
 
 function rmdirTree(dir: string): void {

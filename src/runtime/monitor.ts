@@ -164,11 +164,14 @@ async function viaSpawn(args: string[], cwd: string): Promise<SyncAnswer> {
 
 /** The exit record conmon left, or undefined while the container runs. */
 export function readExit(dir: string): ExitRecord | undefined {
+  const file = path.join(dir, 'exit');
+  // asked of every running container on every status and list: no exception while it runs
+  if (!fs.existsSync(file)) return undefined;
   let text: string;
   let st: fs.Stats;
   try {
-    text = fs.readFileSync(path.join(dir, 'exit'), 'utf8');
-    st = fs.statSync(path.join(dir, 'exit'));
+    text = fs.readFileSync(file, 'utf8');
+    st = fs.statSync(file);
   } catch {
     return undefined;
   }

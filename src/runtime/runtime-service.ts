@@ -28,7 +28,7 @@ import {
   type StreamingServer,
   type UpdateContainerResourcesRequest,
 } from '../cri/index.ts';
-import { readCgroupFile, removeCgroup } from './cgroups.ts';
+import { cgroupRoots, readCgroupFile, removeCgroup } from './cgroups.ts';
 import { mustRun, type RunCommand } from './exec.ts';
 import type { ImageStore } from './images.ts';
 import { Launcher } from './launcher.ts';
@@ -110,6 +110,8 @@ export class SkiffRuntimeService implements RuntimeService {
   readonly #launcher: Launcher;
   readonly #run: RunCommand;
   #cache?: { sandboxes: Map<string, SandboxRecord>; containers: Map<string, ContainerRecord> };
+  /** the mounted cgroup hierarchies, looked up once */
+  #cgroupRoots?: string[];
   /** set by startRuntime: where Exec, Attach and PortForward URLs point */
   streaming?: StreamingServer;
 
@@ -132,6 +134,11 @@ export class SkiffRuntimeService implements RuntimeService {
   /** Stops the command helper (containers keep running). */
   close(): void {
     this.#launcher.close();
+  }
+
+  #roots(): string[] {
+    this.#cgroupRoots ??= cgroupRoots();
+    return this.#cgroupRoots;
   }
 
   #sandboxDir(id: string) {
@@ -349,14 +356,10 @@ export class SkiffRuntimeService implements RuntimeService {
       await this.removeContainer({ containerId: c.id });
     }
     await this.#releaseSandbox(sb);
-    if (sb.ownCgroup) removeCgroup(sb.cgroupParent);
+    if (sb.ownCgroup) removeCgroup(sb.cgroupParent, this.#roots());
     this.#records('sandboxes').delete(sb.id);
     fs.rmSync(this.#sandboxDir(sb.id), { recursive: true, force: true });
     return {};
-  }
-
-  #sandboxes(): SandboxRecord[] {
-    return [...this.#records('sandboxes').values()];
   }
 
   async podSandboxStatus(req: PodSandboxStatusRequest): Promise<PodSandboxStatusResponse> {
@@ -383,11 +386,12 @@ export class SkiffRuntimeService implements RuntimeService {
 
   async listPodSandbox(req: ListPodSandboxRequest) {
     const f = req.filter ?? {};
-    const items = this.#sandboxes()
-      .filter((sb) => !f.id || sb.id.startsWith(f.id))
-      .filter((sb) => !f.state || sb.state === f.state.state)
-      .filter((sb) => matchLabels(sb.labels, f.labelSelector))
-      .map((sb) => ({
+    const items = [];
+    for (const sb of this.#records('sandboxes').values()) {
+      if (f.id && !sb.id.startsWith(f.id)) continue;
+      if (f.state && sb.state !== f.state.state) continue;
+      if (!matchLabels(sb.labels, f.labelSelector)) continue;
+      items.push({
         id: sb.id,
         metadata: sb.metadata,
         state: sb.state,
@@ -395,7 +399,8 @@ export class SkiffRuntimeService implements RuntimeService {
         labels: sb.labels,
         annotations: sb.annotations,
         runtimeHandler: '',
-      }));
+      });
+    }
     return { items };
   }
 
@@ -548,7 +553,7 @@ export class SkiffRuntimeService implements RuntimeService {
     const dir = this.#containerDir(c.id);
     await unmount(this.#run, path.join(dir, 'bundle', 'rootfs'));
     await fsp.rm(path.join(this.#stateDir, 'sock', c.id), { force: true });
-    removeCgroup(c.cgroupsPath);
+    removeCgroup(c.cgroupsPath, this.#roots());
     this.#records('containers').delete(c.id);
     await fsp.rm(dir, { recursive: true, force: true });
     return {};
@@ -561,7 +566,7 @@ export class SkiffRuntimeService implements RuntimeService {
   async listContainers(req: ListContainersRequest) {
     const f = req.filter ?? {};
     const out: Container[] = [];
-    for (const c of this.#containers()) {
+    for (const c of this.#records('containers').values()) {
       if (f.id && !c.id.startsWith(f.id)) continue;
       if (f.podSandboxId && !c.sandboxId.startsWith(f.podSandboxId)) continue;
       if (!matchLabels(c.labels, f.labelSelector)) continue;

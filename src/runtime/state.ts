@@ -82,6 +82,8 @@ function overwrite(file: string, text: Buffer): boolean {
 }
 
 export function readJson<T>(file: string): T | undefined {
+  // a missing file is the common case for some callers: no exception for it
+  if (!fs.existsSync(file)) return undefined;
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch {
@@ -99,7 +101,9 @@ export function listRecords<T>(dir: string, file: string): T[] {
 }
 
 export function matchLabels(labels: Labels, selector: Labels | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+  // (a loop, not Object.entries: lists run it over every record)
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
 }
 
 export const nowNs = (): number => Date.now() * 1e6;
