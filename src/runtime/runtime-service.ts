@@ -358,7 +358,8 @@ export class SkiffRuntimeService implements RuntimeService {
     await this.#releaseSandbox(sb);
     if (sb.ownCgroup) removeCgroup(sb.cgroupParent, this.#roots());
     this.#records('sandboxes').delete(sb.id);
-    fs.rmSync(this.#sandboxDir(sb.id), { recursive: true, force: true });
+    // (async: unlinking on the node's disk can take milliseconds the event loop should not wait)
+    await fsp.rm(this.#sandboxDir(sb.id), { recursive: true, force: true });
     return {};
   }
 
