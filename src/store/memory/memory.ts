@@ -27,8 +27,10 @@ export class MemoryBackend implements Backend {
   readonly inProcess = true;
   #revision = 0;
   #compacted = 0;
-  /** Every key that has history, kept sorted for range scans. */
+  /** Every key that has history, sorted for range scans... */
   #keys: string[] = [];
+  /** ...but for keys new since the last scan: an insert into a sorted array of n keys moves n/2 of them. */
+  #newKeys: string[] = [];
   #versions = new Map<string, Version[]>();
   /** Every event with its revision, oldest first (revision order = array order). */
   #log: WatchEvent[] = [];
@@ -125,7 +127,7 @@ export class MemoryBackend implements Backend {
       if (kept.length > 0) this.#versions.set(key, kept);
       else this.#versions.delete(key);
     }
-    this.#keys = this.#keys.filter((k) => this.#versions.has(k));
+    this.#keys = this.#sorted().filter((k) => this.#versions.has(k));
     const first = this.#log.findIndex((ev) => ev.kv.modRevision >= revision);
     this.#log = first < 0 ? [] : this.#log.slice(first);
     this.#compacted = revision;
@@ -165,10 +167,28 @@ export class MemoryBackend implements Backend {
     return undefined;
   }
 
+  /** The keys in order, with the new ones merged in. */
+  #sorted(): string[] {
+    if (this.#newKeys.length === 0) return this.#keys;
+    const add = this.#newKeys.sort();
+    const old = this.#keys;
+    const out: string[] = new Array(old.length + add.length);
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < old.length && j < add.length) out[k++] = old[i] < add[j] ? old[i++] : add[j++];
+    while (i < old.length) out[k++] = old[i++];
+    while (j < add.length) out[k++] = add[j++];
+    this.#keys = out;
+    this.#newKeys = [];
+    return out;
+  }
+
   /** Keys in [start, end) in order. */
   *#range(start: string, end: string | undefined): Generator<string> {
-    for (let i = lowerBound(this.#keys, start); i < this.#keys.length; i++) {
-      const key = this.#keys[i];
+    const keys = this.#sorted();
+    for (let i = lowerBound(keys, start); i < keys.length; i++) {
+      const key = keys[i];
       if (end !== undefined && key >= end) return;
       yield key;
     }
@@ -179,7 +199,7 @@ export class MemoryBackend implements Backend {
     if (!versions) {
       versions = [];
       this.#versions.set(key, versions);
-      this.#keys.splice(lowerBound(this.#keys, key), 0, key);
+      this.#newKeys.push(key);
     }
     versions.push(version);
     this.#revision = version.revision;
