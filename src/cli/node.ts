@@ -124,6 +124,7 @@ export async function startNode(o: NodeOptions, signal?: AbortSignal): Promise<R
         client: o.client,
         nodeName,
         criEndpoint,
+        criSameProcess: runtime !== undefined,
         dataDir: paths.agentDir,
         podLogsDir: paths.podLogs,
         podCIDR,

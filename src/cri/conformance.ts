@@ -21,6 +21,8 @@ export interface CriTarget {
   endpoint: string;
   /** a busybox image reference the runtime already holds */
   image: string;
+  /** this process serves `endpoint`: the suite's client calls it directly (CriClientOptions) */
+  sameProcess?: boolean;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,7 @@ export function describeCriConformance(name: string, setup: (t: TestContext) => 
     async function fixture(t: TestContext) {
       if (process.getuid?.() !== 0) assert.fail('CRI conformance needs root');
       const target = await setup(t);
-      const cri = criClient(target.endpoint);
+      const cri = criClient(target.endpoint, { sameProcess: target.sameProcess });
       const suffix = Math.random().toString(36).slice(2, 8);
       const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-cri-logs-'));
       const sandboxes: string[] = [];

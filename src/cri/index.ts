@@ -7,7 +7,7 @@
  * at the container's LogPath in the CRI log format) → StopContainer → RemoveContainer →
  * StopPodSandbox → RemovePodSandbox.
  */
-export { type CriClient, criClient } from './client.ts';
+export { type CriClient, type CriClientOptions, criClient } from './client.ts';
 export {
   CriError,
   criExists,

@@ -24,11 +24,20 @@ export interface CriServices {
   ImageService: grpc.ServiceClientConstructor;
 }
 
-/** Loads api.proto (a fresh load each call: cheap, and keeps the module free of shared state). */
+let loaded: CriServices | undefined;
+
+/**
+ * api.proto's services, loaded on first use and then shared: a node's runtime server and its
+ * agent's client use one set of definitions (each load keeps ~1 MB of heap and 2-3 MB of RSS).
+ * They are never modified after the load.
+ */
 export function loadCri(): CriServices {
-  const def = loader.loadSync(CRI_PROTO_PATH, LOADER_OPTIONS);
-  const pkg = grpc.loadPackageDefinition(def) as any;
-  return { RuntimeService: pkg.runtime.v1.RuntimeService, ImageService: pkg.runtime.v1.ImageService };
+  if (!loaded) {
+    const def = loader.loadSync(CRI_PROTO_PATH, LOADER_OPTIONS);
+    const pkg = grpc.loadPackageDefinition(def) as any;
+    loaded = { RuntimeService: pkg.runtime.v1.RuntimeService, ImageService: pkg.runtime.v1.ImageService };
+  }
+  return loaded;
 }
 
 /** gRPC method names (PascalCase, as on the wire) → our camelCase function names. */

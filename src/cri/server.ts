@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CriError } from './errors.ts';
 import { camel, loadCri } from './proto.ts';
@@ -17,6 +18,39 @@ export interface CriServer {
 }
 
 /**
+ * The implementations this process serves, by socket path, for `criClient(..., { sameProcess })`.
+ * Like the socket itself it is process-wide; an entry lives exactly as long as its server.
+ */
+const servedHere = new Map<string, CriImplementation>();
+
+/** The implementation serving `socket` in this process, if any. */
+export function servedInProcess(socket: string): CriImplementation | undefined {
+  return servedHere.get(path.resolve(socket));
+}
+
+type Handler = (req: any) => unknown;
+
+/** The implementation's function for a method (`RunPodSandbox` → `runtime.runPodSandbox`). */
+export function handlerFor(
+  impl: CriImplementation,
+  service: 'RuntimeService' | 'ImageService',
+  method: grpc.MethodDefinition<any, any> & { originalName?: string },
+  name: string,
+): Handler | undefined {
+  const target = service === 'RuntimeService' ? impl.runtime : impl.image;
+  const fn = target[camel(method.originalName ?? name)];
+  return typeof fn === 'function' ? (req) => fn.call(target, req) : undefined;
+}
+
+/** How a thrown error travels: a CriError keeps its code, anything else is INTERNAL. */
+export function errorStatus(err: unknown): { code: grpc.status; details: string } {
+  return {
+    code: err instanceof CriError ? err.code : grpc.status.INTERNAL,
+    details: err instanceof Error ? err.message : String(err),
+  };
+}
+
+/**
  * Serves a CRI implementation on a unix socket (an existing stale socket file is replaced).
  * Each handler is an async function of the request; a thrown CriError keeps its gRPC code,
  * any other error is INTERNAL.
@@ -27,14 +61,10 @@ export async function serveCri(socket: string, impl: CriImplementation): Promise
     'grpc.max_receive_message_length': 64 << 20,
     'grpc.max_send_message_length': 64 << 20,
   });
-  for (const [service, target] of [
-    ['RuntimeService', impl.runtime],
-    ['ImageService', impl.image],
-  ] as const) {
+  for (const service of ['RuntimeService', 'ImageService'] as const) {
     const def = services[service].service;
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(def)) {
-      const fnName = camel(method.originalName ?? name);
       if (method.requestStream || method.responseStream) {
         handlers[name] = (call: grpc.ServerWritableStream<any, any>) => {
           call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented` });
@@ -42,19 +72,16 @@ export async function serveCri(socket: string, impl: CriImplementation): Promise
         continue;
       }
       handlers[name] = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
-        const fn = target[fnName];
-        if (typeof fn !== 'function') {
+        const fn = handlerFor(impl, service, method, name);
+        if (!fn) {
           callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented` });
           return;
         }
         Promise.resolve()
-          .then(() => fn.call(target, call.request))
+          .then(() => fn(call.request))
           .then(
             (res) => callback(null, res ?? {}),
-            (err: unknown) => {
-              const code = err instanceof CriError ? err.code : grpc.status.INTERNAL;
-              callback({ code, details: err instanceof Error ? err.message : String(err) });
-            },
+            (err: unknown) => callback(errorStatus(err)),
           );
       };
     }
@@ -66,10 +93,13 @@ export async function serveCri(socket: string, impl: CriImplementation): Promise
       err ? reject(err) : resolve(),
     ),
   );
+  const key = path.resolve(socket);
+  servedHere.set(key, impl);
   return {
     socket,
     close: () =>
       new Promise<void>((resolve) => {
+        if (servedHere.get(key) === impl) servedHere.delete(key);
         const timer = setTimeout(() => server.forceShutdown(), 2000);
         server.tryShutdown(() => {
           clearTimeout(timer);

@@ -30,6 +30,8 @@ export interface AgentOptions {
   nodeName: string;
   /** e.g. `unix:///run/skiff/cri.sock` */
   criEndpoint: string;
+  /** this process serves `criEndpoint` (a Skiff node): call the runtime directly, see CriClientOptions */
+  criSameProcess?: boolean;
   /** where pod directories (volumes) live: `<dataDir>/pods/<uid>` */
   dataDir: string;
   /** root of the pod log directories; default `/var/log/pods` */
@@ -74,7 +76,7 @@ export interface Agent {
 export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Promise<Agent> {
   const ownClient = !opts.client;
   const client = opts.client ?? (await RestClient.fromKubeconfig(opts.kubeconfig ?? ''));
-  const cri = criClient(opts.criEndpoint);
+  const cri = criClient(opts.criEndpoint, { sameProcess: opts.criSameProcess });
   const log = opts.log ?? ((m: string) => console.error(`agent: ${m}`));
   const abort = new AbortController();
   const stop = () => abort.abort();
