@@ -59,14 +59,15 @@ export class Objects {
   }
 
   /**
-   * The watch cache's copy of a resource's objects, once fresh enough; undefined when the
-   * server keeps none (no cache, or a store in this process) or the cache could not catch up
-   * in time: the caller then reads the store.
+   * The watch cache's copy of a resource's objects, once fresh enough; undefined when it keeps
+   * none of them (no cache, or a store in this process and not one of REQUEST_PATH_RESOURCES)
+   * or could not catch up in time: the caller then reads the store.
    */
   async cached(def: ResourceDef, freshness: Freshness = 'consistent'): Promise<ResourceCache | undefined> {
     const cache = this.cache;
-    if (!cache?.holdsObjects) return undefined;
-    const rc = await cache.resource(resourcePrefix(def));
+    const prefix = resourcePrefix(def);
+    if (!cache?.keepsObjects(prefix)) return undefined;
+    const rc = await cache.resource(prefix);
     if (!rc) return undefined;
     if (freshness === 'any') return rc;
     const ok = freshness === 'consistent' ? await cache.fresh() : await cache.waitFor(freshness);
@@ -204,7 +205,7 @@ export class Objects {
     namespace?: string,
     opts: { revision?: number; limit?: number; startKey?: string } = {},
   ): Promise<{ items: Stored[]; revision: number; more: boolean; remaining: number; lastKey?: string }> {
-    if (!opts.revision && !opts.limit && !opts.startKey && this.cache?.holdsObjects) {
+    if (!opts.revision && !opts.limit && !opts.startKey && this.cache) {
       const rc = await this.cached(def);
       if (rc) {
         const revision = this.cache.observed;

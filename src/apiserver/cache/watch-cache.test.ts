@@ -100,6 +100,12 @@ test('for a store in this process the cache keeps events, not objects, from when
     undefined,
     'the ring starts when the resource was first used',
   );
+  // what the server reads on most requests stays in memory
+  await b.create('/registry/core/namespaces/default', '{"metadata":{"name":"default"}}');
+  const ns = await cache.resource('/registry/core/namespaces/');
+  assert.ok(ns?.holdsObjects);
+  assert.ok(await cache.fresh());
+  assert.equal(ns.keys('/registry/core/namespaces/').length, 1);
 });
 
 test('resourcePrefixOfKey', () => {

@@ -16,7 +16,8 @@
  * so for it the cache keeps no objects: gets and lists read the store, which is consistent by
  * itself, and the cache keeps only each watched resource's ring of recent events for fan-out
  * and resumption (as kube-apiserver did before consistent lists from its cache). The server's
- * memory then no longer grows with the number of objects.
+ * memory then no longer grows with the number of objects. The few resources the server reads
+ * itself on most requests (REQUEST_PATH_RESOURCES) stay in memory all the same.
  */
 import type { Backend } from '../../store/backend.ts';
 import { ResourceCache } from './resource-cache.ts';
@@ -27,6 +28,23 @@ interface Waiter {
 }
 
 export const CACHE_ROOT = '/registry/';
+
+/**
+ * Resources whose objects the cache keeps even for a store in this process: the server reads
+ * them on most requests (namespace lifecycle and priority admission, RBAC, service-account
+ * tokens), as kube-apiserver's admission plugins and authorizer read them through informers.
+ * They are few and small; a read from memory costs ~1 µs where a store read costs 10-30 µs
+ * inside a busy server.
+ */
+export const REQUEST_PATH_RESOURCES: readonly string[] = [
+  '/registry/core/namespaces/',
+  '/registry/core/serviceaccounts/',
+  '/registry/scheduling.k8s.io/priorityclasses/',
+  '/registry/rbac.authorization.k8s.io/clusterroles/',
+  '/registry/rbac.authorization.k8s.io/clusterrolebindings/',
+  '/registry/rbac.authorization.k8s.io/roles/',
+  '/registry/rbac.authorization.k8s.io/rolebindings/',
+];
 
 /** How long a consistent read waits for the watch before reading the store instead. */
 const FRESH_TIMEOUT_MS = 3000;
@@ -43,7 +61,7 @@ export class WatchCache {
   #revNext?: Promise<number>;
   #closed = false;
 
-  /** Whether each resource's cache keeps every object (for a remote store) or only events. */
+  /** Whether every resource's cache keeps its objects (for a remote store), or only REQUEST_PATH_RESOURCES'. */
   readonly holdsObjects: boolean;
 
   constructor(backend: Backend, opts: { objects?: boolean } = {}) {
@@ -161,6 +179,11 @@ export class WatchCache {
     return this.waitFor(rev);
   }
 
+  /** Whether the cache of a resource prefix keeps its objects (else only its events). */
+  keepsObjects(prefix: string): boolean {
+    return this.holdsObjects || REQUEST_PATH_RESOURCES.includes(prefix);
+  }
+
   /**
    * The loaded cache of a resource prefix (`/registry/<group>/<plural>/`), made on first use;
    * undefined once closed.
@@ -169,7 +192,7 @@ export class WatchCache {
     const have = this.#resources.get(prefix);
     if (have?.loaded) return have;
     if (this.#closed) return undefined;
-    if (!this.holdsObjects) {
+    if (!this.keepsObjects(prefix)) {
       // Events only: every event after the revision reached now is still to come.
       const rc = new ResourceCache(prefix, { objects: false, from: this.#observed });
       this.#resources.set(prefix, rc);

@@ -58,7 +58,7 @@ async function cachePages(
   rvMatch: string | null,
 ): Promise<Pages | undefined> {
   const cache = ctx.parts.objects.cache;
-  if (!cache?.holdsObjects || rvMatch === 'Exact') return undefined;
+  if (!cache || rvMatch === 'Exact') return undefined;
   if (cont && cont.rv !== cache.observed) return undefined;
   const freshness: Freshness = cont || rvParam === '0' ? 'any' : rvParam ? Number(rvParam) : 'consistent';
   const rc = await ctx.parts.objects.cached(ctx.def, freshness);

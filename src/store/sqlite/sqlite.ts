@@ -137,14 +137,17 @@ export class SqliteBackend implements Backend {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const bound = end === undefined ? '' : 'AND key < ?';
     const args: (string | number)[] = end === undefined ? [start] : [start, end];
+    // No LIMIT clause rather than LIMIT -1: a bound LIMIT costs ~8 µs a query, more than a small list.
+    const limited = limit > 0 ? 'LIMIT ?' : '';
+    const limitArgs = limit > 0 ? [limit] : [];
     let rows: KvRow[];
     let total: number;
     if (at === this.#revision) {
       rows = this.#all<KvRow>(
         `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision
-         WHERE c.key >= ? ${bound.replace('key', 'c.key')} ORDER BY c.key LIMIT ?`,
+         WHERE c.key >= ? ${bound.replace('key', 'c.key')} ORDER BY c.key ${limited}`,
         ...args,
-        limit,
+        ...limitArgs,
       );
       total =
         limit < 0 || rows.length < limit
@@ -154,7 +157,7 @@ export class SqliteBackend implements Backend {
     } else {
       // SQLite fills the bare columns from the row that holds max(revision): each key as of `at`.
       const latest = `SELECT *, max(revision) FROM log WHERE key >= ? ${bound} AND revision <= ? GROUP BY key HAVING deleted = 0`;
-      rows = this.#all<LogRow>(`${latest} ORDER BY key LIMIT ?`, ...args, at, limit);
+      rows = this.#all<LogRow>(`${latest} ORDER BY key ${limited}`, ...args, at, ...limitArgs);
       total =
         limit < 0 || rows.length < limit
           ? rows.length
