@@ -10,8 +10,9 @@
  * use node:https. One table at the end, one column per store:
  *
  *   pod creates/s, gets/s, lists/s (1,000 ConfigMaps), watch events/s to 100 watchers,
- *   p50/p99 latency of creates and gets at 50 concurrent clients, API creates/s over raw
- *   store puts/s (same run, same concurrency), server RSS holding 50,000 ConfigMaps.
+ *   p50/p99 latency of creates and gets at 50 concurrent clients, the server's CPU time per
+ *   create, get and list, API creates/s over raw store puts/s (same run, same concurrency),
+ *   server RSS holding 50,000 ConfigMaps.
  *
  * Rates are medians of three short runs. The whole run is bounded to a few minutes.
  */
@@ -171,6 +172,13 @@ async function stopServer(s: ServerChild): Promise<void> {
   }
 }
 
+/** CPU time a process has used, user plus system, in seconds (clock ticks of 10 ms). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
@@ -224,21 +232,29 @@ interface Row {
   storePuts?: number;
   ratio?: number;
   rss?: number;
+  /** Server CPU µs per create, get and list (user + system, medians of the runs). */
+  cpuUs?: number[];
   note?: string;
 }
 
 /** The throughput and latency rows, on a server of their own. */
 async function throughput(
   row: Row,
+  pid: number,
   base: { creds: Creds; concurrency: number; namespace: string },
   openRaw: () => Promise<import('../src/store/index.ts').Backend>,
 ): Promise<void> {
+  const createCpu: number[] = [];
+  const getCpu: number[] = [];
+  const listCpu: number[] = [];
   // creates (pods), three runs
   const createRates: number[] = [];
   const createLat: number[] = [];
   let podNames: string[] = [];
   for (let run = 0; run < RUNS; run++) {
+    const cpu = await cpuSeconds(pid);
     const r = await parallel({ ...base, op: 'create-pods', durationMs: RUN_MS, prefix: `p${run}-` });
+    createCpu.push(((await cpuSeconds(pid)) - cpu) / r.done);
     if (r.errors) throw new Error(`creates: ${r.errors} errors, e.g. ${r.firstError}`);
     createRates.push(r.done / (r.elapsedMs / 1000));
     createLat.push(...r.latencies);
@@ -254,7 +270,9 @@ async function throughput(
   const getLat: number[] = [];
   const names = podNames.slice(0, 2000);
   for (let run = 0; run < RUNS; run++) {
+    const cpu = await cpuSeconds(pid);
     const r = await parallel({ ...base, op: 'get-pods', durationMs: RUN_MS, prefix: 'g', names });
+    getCpu.push(((await cpuSeconds(pid)) - cpu) / r.done);
     if (r.errors) throw new Error(`gets: ${r.errors} errors, e.g. ${r.firstError}`);
     getRates.push(r.done / (r.elapsedMs / 1000));
     getLat.push(...r.latencies);
@@ -274,6 +292,7 @@ async function throughput(
   if (fill.errors) throw new Error(`list fill: ${fill.firstError}`);
   const listRates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
+    const cpu = await cpuSeconds(pid);
     const r = await parallel({
       ...base,
       op: 'list',
@@ -284,8 +303,10 @@ async function throughput(
     });
     if (r.errors) throw new Error(`lists: ${r.errors} errors, e.g. ${r.firstError}`);
     listRates.push(r.done / (r.elapsedMs / 1000));
+    listCpu.push(((await cpuSeconds(pid)) - cpu) / r.done);
   }
   row.lists = median(listRates);
+  row.cpuUs = [createCpu, getCpu, listCpu].map((xs) => median(xs) * 1e6);
 
   // watch fan-out: 100 watchers in one worker, writes from another
   const watchP = runJob({
@@ -327,7 +348,7 @@ async function benchStore(
     const base = { creds: s.creds, concurrency: CONCURRENCY, namespace: 'default' };
     log(`${name}: server up at ${s.creds.url}`);
 
-    if (!RSS_ONLY) await throughput(row, base, () => openRaw(dir));
+    if (!RSS_ONLY) await throughput(row, s.proc.pid!, base, () => openRaw(dir));
 
     // RSS holding RSS_OBJECTS ConfigMaps, on a fresh server and store: what the phases above
     // left (as many pods as the create rate allowed) would make a faster server look bigger.
@@ -372,6 +393,7 @@ function printTable(rows: Row[]): void {
     [`watch events/s (${WATCHERS} watchers)`, (r) => f(r.watchEvents)],
     ['create p50 / p99 ms (50 clients)', (r) => `${f(r.createP50, 1)} / ${f(r.createP99, 1)}`],
     ['get p50 / p99 ms (50 clients)', (r) => `${f(r.getP50, 1)} / ${f(r.getP99, 1)}`],
+    ['server CPU µs / create, get, list', (r) => r.cpuUs?.map((n) => f(n)).join(', ') ?? 'n/a'],
     ['raw store puts/s (50 at once)', (r) => f(r.storePuts)],
     ['API creates / store puts', (r) => f(r.ratio, 2)],
     [`server RSS MiB, ${RSS_OBJECTS.toLocaleString('en')} ConfigMaps`, (r) => f(r.rss)],
