@@ -10,7 +10,7 @@
  *   const pod = await client.get(PODS, 'web', { namespace: 'default' });
  *   for await (const ev of client.watch(PODS, { resourceVersion: '0', signal })) ...
  */
-import http from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES, StatusError, type StatusReason } from '../api/errors.ts';
@@ -18,6 +18,10 @@ import type { KubeObject } from '../api/resource.ts';
 import type { ListResult, ListWatcher, WatchEvent } from './informer.ts';
 import { type RestConfig, restConfigFromKubeconfig } from './kubeconfig.ts';
 import type { LeaseClient } from './leader-election.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 /** A resource: `{group: 'apps', version: 'v1', resource: 'deployments'}`; group '' is core. */
 export interface GroupVersionResource {
@@ -132,7 +136,7 @@ export function statusErrorFrom(code: number, body: string): StatusError {
 }
 
 /** A response's body as text (listeners, not an async iterator: cheaper per request). */
-function readAll(res: http.IncomingMessage): Promise<string> {
+function readAll(res: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
@@ -160,7 +164,7 @@ class InProcessAgent extends http.Agent {
 
 export class RestClient {
   readonly config: RestConfig;
-  #agent: http.Agent;
+  #agent: HttpAgent;
   #url: URL;
   #mod: typeof https | typeof http;
 
@@ -197,7 +201,7 @@ export class RestClient {
     path: string,
     o: RequestOptions,
     accept = 'application/json',
-  ): Promise<http.IncomingMessage> {
+  ): Promise<IncomingMessage> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined && v !== '') qs.set(k, String(v));
     const q = qs.toString();
@@ -317,7 +321,7 @@ export class RestClient {
     const onAbort = () => ac.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      let res: http.IncomingMessage;
+      let res: IncomingMessage;
       try {
         res = await this.#open('GET', resourcePath(gvr, o.namespace), {
           signal: ac.signal,

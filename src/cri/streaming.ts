@@ -18,11 +18,15 @@
  *   return { url: streaming.url('exec', request) };
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AttachRequest, ExecRequest, PortForwardRequest } from './types.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 /** The streams of one exec or attach session, as the runtime sees them. */
 export interface StreamingIO {
@@ -138,8 +142,8 @@ export async function startStreamingServer(
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered: Set<string>, req: http.IncomingMessage) => {
-      const kind = (req as http.IncomingMessage & { skiffKind?: Kind }).skiffKind;
+    handleProtocols: (offered: Set<string>, req: IncomingMessage) => {
+      const kind = (req as IncomingMessage & { skiffKind?: Kind }).skiffKind;
       const supported = withBase64(kind === 'portforward' ? PORTFORWARD_PROTOCOLS : EXEC_PROTOCOLS);
       for (const p of offered) if (supported.includes(p)) return p;
       return false;
@@ -157,7 +161,7 @@ export async function startStreamingServer(
     }
     pending.delete(m[2]);
     clearTimeout(entry.timer);
-    (req as http.IncomingMessage & { skiffKind?: Kind }).skiffKind = entry.kind;
+    (req as IncomingMessage & { skiffKind?: Kind }).skiffKind = entry.kind;
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
@@ -243,7 +247,7 @@ async function servePortForward(
   runtime: StreamingRuntime,
   req: PortForwardRequest,
   ws: WebSocket,
-  http: http.IncomingMessage,
+  http: IncomingMessage,
 ): Promise<void> {
   const sock = new ChannelSocket(ws);
   const query = new URL(http.url ?? '/', 'http://x').searchParams.getAll('ports');

@@ -8,10 +8,13 @@
  * Handlers: exec (CRI ExecSync, exit 0 passes), httpGet (2xx/3xx passes, against the pod IP
  * unless `host` is set) and tcpSocket (a connection passes).
  */
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { CriClient } from '../cri/index.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 type Json = Record<string, any>;
 

@@ -23,7 +23,7 @@
  * `kube-apiserver-kubelet-client`). Without `auth` anyone who can reach the address is trusted,
  * which is why the default address is 127.0.0.1.
  */
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -33,6 +33,10 @@ import type { CriClient } from '../cri/index.ts';
 import { CONTAINER_NAME, POD_UID } from './labels.ts';
 import { type LogOptions, streamLog } from './logs.ts';
 import { proxyStream, runtimeStreamUrl, StreamError, streamingWebSocketServer } from './streaming.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 type Json = Record<string, any>;
 
@@ -59,7 +63,7 @@ export interface KubeletAuth {
 }
 
 /** Whether the request carries an accepted token or client certificate. */
-function authenticated(o: KubeletServerOptions, req: http.IncomingMessage): boolean {
+function authenticated(o: KubeletServerOptions, req: IncomingMessage): boolean {
   const auth = o.auth;
   if (!auth) return true;
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
@@ -91,7 +95,7 @@ function statusBody(code: number, reason: string, message: string): string {
   });
 }
 
-function status(res: http.ServerResponse, code: number, reason: string, message: string): void {
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(statusBody(code, reason, message));
 }
@@ -119,8 +123,8 @@ const truthy = (v: string | null) => v !== null && v !== 'false' && v !== '0';
 
 async function containerLogs(
   o: KubeletServerOptions,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: IncomingMessage,
+  res: ServerResponse,
   parts: string[],
   q: URLSearchParams,
 ) {
@@ -186,7 +190,7 @@ async function containerLogs(
 }
 
 export async function serveKubelet(o: KubeletServerOptions): Promise<KubeletServer> {
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean);
     const done = (p: Promise<void> | void) =>
@@ -228,7 +232,7 @@ export async function serveKubelet(o: KubeletServerOptions): Promise<KubeletServ
     : http.createServer(handler);
   const wss = streamingWebSocketServer();
   const sockets = new Set<WebSocket>();
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);

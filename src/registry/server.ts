@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deleteBlob, getBlob } from './blobs.ts';
 import { NAME_RE } from './distribution.ts';
@@ -8,6 +8,10 @@ import { listCatalog, listReferrers, listTags } from './listings.ts';
 import { deleteManifest, getManifest, putManifest } from './manifests.ts';
 import { Storage } from './storage.ts';
 import { cancelUpload, getUpload, patchUpload, putUpload, startUpload } from './uploads.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** Routes in match order: the repository name is everything before the route's own suffix. */
 const ROUTES: { path: RegExp; methods: Record<string, Handler> }[] = [

@@ -3,10 +3,13 @@
  * or a client certificate per request, so this speaks HTTPS through `node:https` with them and
  * answers a standard `Response`. Plain `http:` URLs go through the same code without TLS.
  */
-import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 export interface TlsOptions {
   /** PEM of the CA(s) to trust instead of the system roots */
