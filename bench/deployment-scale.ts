@@ -88,7 +88,10 @@ async function hollow(kubeconfig: string): Promise<void> {
 }
 
 function child(args: string[]): { proc: ReturnType<typeof fork>; first: Promise<Msg> } {
-  const proc = fork(import.meta.filename, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // the control plane with the young-generation cap bin/skiff gives `skiff server`
+  const execArgv =
+    args[0] === 'control-plane' ? [...process.execArgv, '--max-semi-space-size=16'] : undefined;
+  const proc = fork(import.meta.filename, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const first = new Promise<Msg>((resolve, reject) => {
     proc.once('message', (m) => resolve(m as Msg));
     proc.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));

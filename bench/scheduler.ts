@@ -149,7 +149,8 @@ interface RunResult {
 
 async function run(): Promise<RunResult> {
   const child = fork(new URL(import.meta.url).pathname, ['--control-plane'], {
-    execArgv: process.execArgv,
+    // the young-generation cap bin/skiff gives `skiff server`
+    execArgv: [...process.execArgv, '--max-semi-space-size=16'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
