@@ -10,7 +10,6 @@
  * Syncs never overlap; `trigger()` while one runs asks for another afterwards.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { isReason } from '../api/errors.ts';
 import { PODS, type RestClient } from '../client/index.ts';
@@ -39,6 +38,10 @@ import { ProbeWorker, resolvePort } from './probes.ts';
 import { linuxResources } from './resources.ts';
 import { type ContainerView, podStatus, stableJson, time, type Waiting } from './status.ts';
 import { mountsFor, prepareVolumes, removePodDir } from './volumes.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici (with http2 and zlib) into every process.
+const http = process.getBuiltinModule('node:http');
 
 type Json = Record<string, any>;
 
