@@ -181,6 +181,18 @@ export class NodeInfo {
   readonly usedPorts = new Map<string, number>();
   /** Bumped on every change, so caches of derived data know when to recompute. */
   generation = 0;
+  /**
+   * What the hottest filters and scores read, kept here beside the node's name: `spec.unschedulable`,
+   * what is left of CPU, memory, ephemeral storage and pods, and the non-zero CPU and memory
+   * requests. A cycle reads them for hundreds of nodes, and one object is fewer cache misses than four.
+   */
+  unschedulable = false;
+  freeMilliCPU = 0;
+  freeMemory = 0;
+  freeEphemeralStorage = 0;
+  freePods = 0;
+  nonZeroMilliCPU = 0;
+  nonZeroMemory = 0;
 
   constructor(node: Node) {
     this.node = node;
@@ -189,6 +201,8 @@ export class NodeInfo {
     this.allocatable = Resource.from(
       (node.status?.allocatable ?? node.status?.capacity) as Record<string, string>,
     );
+    this.unschedulable = !!node.spec?.unschedulable;
+    this.#summarize();
   }
 
   setNode(node: Node): void {
@@ -197,7 +211,20 @@ export class NodeInfo {
     this.allocatable = Resource.from(
       (node.status?.allocatable ?? node.status?.capacity) as Record<string, string>,
     );
+    this.unschedulable = !!node.spec?.unschedulable;
+    this.#summarize();
     this.generation++;
+  }
+
+  #summarize(): void {
+    const a = this.allocatable;
+    const u = this.requested;
+    this.freeMilliCPU = a.milliCPU - u.milliCPU;
+    this.freeMemory = a.memory - u.memory;
+    this.freeEphemeralStorage = a.ephemeralStorage - u.ephemeralStorage;
+    this.freePods = a.allowedPods - this.pods.length;
+    this.nonZeroMilliCPU = this.nonZeroRequested.milliCPU;
+    this.nonZeroMemory = this.nonZeroRequested.memory;
   }
 
   addPod(p: PodInfo): void {
@@ -210,6 +237,7 @@ export class NodeInfo {
       const k = `${hp.protocol}/${hp.hostIP}/${hp.port}`;
       this.usedPorts.set(k, (this.usedPorts.get(k) ?? 0) + 1);
     }
+    this.#summarize();
     this.generation++;
   }
 
@@ -233,6 +261,7 @@ export class NodeInfo {
       if (n <= 0) this.usedPorts.delete(k);
       else this.usedPorts.set(k, n);
     }
+    this.#summarize();
     this.generation++;
     return true;
   }

@@ -77,3 +77,24 @@ test('NodeResourcesFit scoring: LeastAllocated prefers the emptier node, MostAll
   assert.equal(least.score(new CycleState(), pod, busy), 25);
   assert.equal(most.score(new CycleState(), pod, busy), 75);
 });
+
+test('NodeResourcesFit follows the node: pods added and removed, allocatable changed', () => {
+  const fit = nodeResourcesFit();
+  const node = nodeWith('2', '4Gi', '2', []);
+  const pod = new PodInfo(makePod('p', { cpu: '1', memory: '1Gi' }));
+  const fits = () => fit.filter(new CycleState(), pod, node).reasons;
+  node.addPod(new PodInfo(makePod('a', { cpu: '1500m', memory: '1Gi' })));
+  assert.deepEqual(fits(), ['Insufficient cpu']);
+  node.removePod('default/a');
+  assert.deepEqual(fits(), []);
+  node.addPod(new PodInfo(makePod('b', { cpu: '100m' })));
+  node.addPod(new PodInfo(makePod('c', { cpu: '100m' })));
+  assert.deepEqual(fits(), ['Too many pods']);
+  node.setNode(makeNode('n', { cpu: '2', memory: '4Gi', pods: '3' }));
+  assert.deepEqual(fits(), []);
+  node.setNode(makeNode('n', { cpu: '2', memory: '512Mi', pods: '3' }));
+  assert.deepEqual(fits(), ['Insufficient memory']);
+  // scores read the same summary: b and c count with the non-zero default memory (200Mi each)
+  node.setNode(makeNode('n', { cpu: '4', memory: '8Gi', pods: '10' }));
+  assert.equal(fit.score(new CycleState(), pod, node), Math.floor((70 + 82) / 2));
+});

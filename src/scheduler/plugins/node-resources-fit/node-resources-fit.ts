@@ -83,14 +83,12 @@ export function nodeResourcesFit(
       return SUCCESS;
     },
     filter(_state, pod, node) {
-      const a = node.allocatable;
-      const u = node.requested;
       const r = pod.requests;
       if (
-        node.pods.length < a.allowedPods &&
-        r.milliCPU <= a.milliCPU - u.milliCPU &&
-        r.memory <= a.memory - u.memory &&
-        r.ephemeralStorage <= a.ephemeralStorage - u.ephemeralStorage &&
+        node.freePods > 0 &&
+        r.milliCPU <= node.freeMilliCPU &&
+        r.memory <= node.freeMemory &&
+        r.ephemeralStorage <= node.freeEphemeralStorage &&
         !r.scalar
       ) {
         return SUCCESS;
@@ -100,11 +98,9 @@ export function nodeResourcesFit(
     },
     score(_state, pod, node) {
       if (fast) {
-        const cpu = one(
-          node.allocatable.milliCPU,
-          node.nonZeroRequested.milliCPU + pod.nonZeroRequests.milliCPU,
-        );
-        const mem = one(node.allocatable.memory, node.nonZeroRequested.memory + pod.nonZeroRequests.memory);
+        const a = node.allocatable;
+        const cpu = one(a.milliCPU, node.nonZeroMilliCPU + pod.nonZeroRequests.milliCPU);
+        const mem = one(a.memory, node.nonZeroMemory + pod.nonZeroRequests.memory);
         return Math.floor((cpu + mem) / 2);
       }
       let sum = 0;

@@ -11,7 +11,7 @@ export function nodeUnschedulable(): FilterPlugin {
   return {
     name: Names.NodeUnschedulable,
     filter(_state, pod, node) {
-      if (!node.node.spec?.unschedulable) return SUCCESS;
+      if (!node.unschedulable) return SUCCESS;
       return toleratesAll(pod.pod.spec?.tolerations, UNSCHEDULABLE_TAINT)
         ? SUCCESS
         : unresolvable(ERR_REASON_UNSCHEDULABLE);
