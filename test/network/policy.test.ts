@@ -42,7 +42,8 @@ test('NetworkPolicy: default deny, then exactly what the rules name', { timeout:
   const reach = async (from: TestPod) => (await net.fetch(from.netns, url, 1)) === 'web';
   const sync = (policies: NetworkPolicy[]) => np.sync({ ...base, policies });
 
-  await sync([]);
+  assert.equal((await sync([])).applied, true);
+  assert.equal((await sync([])).applied, false, 'the same table again: nft does not run');
   assert.ok(await reach(front));
   assert.ok(await reach(other), 'no policy: everything is allowed');
 
@@ -123,6 +124,7 @@ test('NetworkPolicy: default deny, then exactly what the rules name', { timeout:
   await t.test('removing the policies opens everything again', async () => {
     const s = await sync([]);
     assert.equal(s.isolatedPods, 0);
+    assert.equal(s.applied, true);
     assert.ok(await reach(front));
     assert.ok(await reach(other));
   });

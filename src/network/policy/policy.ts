@@ -33,6 +33,8 @@ export interface PolicySyncStats {
   rules: number;
   bytes: number;
   applyMs: number;
+  /** false when the table was already what the model renders, so nft did not run */
+  applied: boolean;
 }
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
@@ -202,6 +204,8 @@ export interface PolicyOptions {
 
 export class NftPolicy {
   readonly table: string;
+  /** The script the kernel has, as far as we know. */
+  #applied: string | undefined;
 
   constructor(opts: PolicyOptions) {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(opts.id)) throw new TypeError(`bad policy id ${opts.id}`);
@@ -211,11 +215,18 @@ export class NftPolicy {
   async sync(model: PolicyModel): Promise<PolicySyncStats> {
     const { script, isolated, rules } = renderPolicy(model, this.table);
     const t0 = performance.now();
-    await nftApply(script);
-    return { isolatedPods: isolated, rules, bytes: script.length, applyMs: performance.now() - t0 };
+    // Most pod events (status updates) change nothing here: skip running nft for the same table.
+    const applied = script !== this.#applied;
+    if (applied) {
+      this.#applied = undefined;
+      await nftApply(script);
+      this.#applied = script;
+    }
+    return { isolatedPods: isolated, rules, bytes: script.length, applyMs: performance.now() - t0, applied };
   }
 
   async close(): Promise<void> {
+    this.#applied = undefined;
     await nftDeleteTable('ip', this.table);
   }
 }
