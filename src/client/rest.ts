@@ -12,9 +12,10 @@
  */
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { STATUS_CODES, StatusError, type StatusReason } from '../api/errors.ts';
 import type { KubeObject } from '../api/resource.ts';
+import { type Answer, InProcessTransport } from './in-process.ts';
 import type { ListResult, ListWatcher, WatchEvent } from './informer.ts';
 import { type RestConfig, restConfigFromKubeconfig } from './kubeconfig.ts';
 import type { LeaseClient } from './leader-election.ts';
@@ -150,61 +151,74 @@ function readAll(res: IncomingMessage): Promise<string> {
   });
 }
 
-/** Keep-alive connections from `RestConfig.connect` instead of dialing. */
-class InProcessAgent extends http.Agent {
-  #connect: () => Duplex;
-  constructor(connect: () => Duplex) {
-    super({ keepAlive: true });
-    this.#connect = connect;
+/** A node:http answer as an Answer. */
+function nodeAnswer(res: IncomingMessage): Answer {
+  return { status: res.statusCode ?? 0, text: () => readAll(res), chunks: () => res };
+}
+
+/** `a=1&b=x` of the values given (undefined and empty ones left out). */
+function queryString(query: RequestOptions['query']): string {
+  if (!query) return '';
+  const qs = new URLSearchParams();
+  for (const k in query) {
+    const v = query[k];
+    if (v !== undefined && v !== '') qs.set(k, String(v));
   }
-  override createConnection(): Duplex {
-    return this.#connect();
-  }
+  return qs.toString();
 }
 
 export class RestClient {
   readonly config: RestConfig;
-  #agent: HttpAgent;
+  #agent: HttpAgent | undefined;
+  #inProcess: InProcessTransport | undefined;
   #url: URL;
+  #hostname: string;
+  #base: string;
   #mod: typeof https | typeof http;
 
   constructor(config: RestConfig) {
     this.config = config;
     this.#url = new URL(config.server);
-    const connect = config.connect;
-    const tls = !connect && this.#url.protocol === 'https:';
+    this.#hostname = this.#url.hostname.replace(/^\[|\]$/g, '');
+    this.#base = this.#url.pathname.replace(/\/$/, '');
+    const tls = this.#url.protocol === 'https:';
     this.#mod = tls ? https : http;
-    this.#agent = connect
-      ? new InProcessAgent(connect)
-      : tls
-        ? new https.Agent({
-            keepAlive: true,
-            ca: config.ca,
-            cert: config.cert,
-            key: config.key,
-            rejectUnauthorized: !config.insecureSkipTLSVerify,
-          })
-        : new http.Agent({ keepAlive: true });
+    if (config.connect) this.#inProcess = new InProcessTransport(config.connect, this.#url.host);
+    else if (tls)
+      this.#agent = new https.Agent({
+        keepAlive: true,
+        ca: config.ca,
+        cert: config.cert,
+        key: config.key,
+        rejectUnauthorized: !config.insecureSkipTLSVerify,
+      });
+    else this.#agent = new http.Agent({ keepAlive: true });
   }
 
   static async fromKubeconfig(path: string, context?: string): Promise<RestClient> {
     return new RestClient(await restConfigFromKubeconfig(path, context));
   }
 
-  /** Close idle keep-alive connections. */
+  /** Close its connections. */
   close(): void {
-    this.#agent.destroy();
+    this.#agent?.destroy();
+    this.#inProcess?.close();
   }
 
-  #open(
-    method: string,
-    path: string,
-    o: RequestOptions,
-    accept = 'application/json',
-  ): Promise<IncomingMessage> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined && v !== '') qs.set(k, String(v));
-    const q = qs.toString();
+  #open(method: string, path: string, o: RequestOptions, accept = 'application/json'): Promise<Answer> {
+    const q = queryString(o.query);
+    const target = this.#base + path + (q ? `?${q}` : '');
+    if (this.#inProcess) {
+      let headers = `accept: ${accept}\r\n`;
+      if (this.config.token) headers += `authorization: Bearer ${this.config.token}\r\n`;
+      if (this.config.userAgent) headers += `user-agent: ${this.config.userAgent}\r\n`;
+      let payload: Buffer | undefined;
+      if (o.body !== undefined) {
+        payload = Buffer.from(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
+        headers += `content-type: ${o.contentType ?? 'application/json'}\r\n`;
+      }
+      return this.#inProcess.request(method, target, headers, payload, o.signal);
+    }
     const headers: Record<string, string> = { accept };
     if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
     if (this.config.userAgent) headers['user-agent'] = this.config.userAgent;
@@ -217,16 +231,16 @@ export class RestClient {
     return new Promise((resolve, reject) => {
       const req = this.#mod.request(
         {
-          protocol: this.#mod === https ? 'https:' : 'http:',
-          hostname: this.#url.hostname.replace(/^\[|\]$/g, ''),
+          protocol: this.#url.protocol,
+          hostname: this.#hostname,
           port: this.#url.port,
-          path: this.#url.pathname.replace(/\/$/, '') + path + (q ? `?${q}` : ''),
+          path: target,
           method,
           headers,
           agent: this.#agent,
           signal: o.signal,
         },
-        resolve,
+        (res) => resolve(nodeAnswer(res)),
       );
       req.on('error', reject);
       req.end(payload);
@@ -236,8 +250,8 @@ export class RestClient {
   /** Send a request and decode the JSON answer; non-2xx throws StatusError. */
   async request<T = any>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
     const res = await this.#open(method, path, o);
-    const text = await readAll(res);
-    const code = res.statusCode ?? 0;
+    const text = await res.text();
+    const code = res.status;
     if (code < 200 || code > 299) throw statusErrorFrom(code, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -321,7 +335,7 @@ export class RestClient {
     const onAbort = () => ac.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      let res: IncomingMessage;
+      let res: Answer;
       try {
         res = await this.#open('GET', resourcePath(gvr, o.namespace), {
           signal: ac.signal,
@@ -338,16 +352,14 @@ export class RestClient {
         if (o.signal?.aborted) return;
         throw e;
       }
-      const code = res.statusCode ?? 0;
-      if (code < 200 || code > 299) {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
-        throw statusErrorFrom(code, Buffer.concat(chunks).toString('utf8'));
-      }
+      const code = res.status;
+      if (code < 200 || code > 299) throw statusErrorFrom(code, await res.text());
+      // a character may be split between chunks
+      const utf8 = new StringDecoder('utf8');
       let buf = '';
       try {
-        for await (const chunk of res) {
-          buf += (chunk as Buffer).toString('utf8');
+        for await (const chunk of res.chunks()) {
+          buf += utf8.write(chunk as Buffer);
           let nl = buf.indexOf('\n');
           while (nl >= 0) {
             const line = buf.slice(0, nl).trim();
