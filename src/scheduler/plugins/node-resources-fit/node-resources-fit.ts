@@ -98,9 +98,8 @@ export function nodeResourcesFit(
     },
     score(_state, pod, node) {
       if (fast) {
-        const a = node.allocatable;
-        const cpu = one(a.milliCPU, node.nonZeroMilliCPU + pod.nonZeroRequests.milliCPU);
-        const mem = one(a.memory, node.nonZeroMemory + pod.nonZeroRequests.memory);
+        const cpu = one(node.allocMilliCPU, node.nonZeroMilliCPU + pod.nonZeroRequests.milliCPU);
+        const mem = one(node.allocMemory, node.nonZeroMemory + pod.nonZeroRequests.memory);
         return Math.floor((cpu + mem) / 2);
       }
       let sum = 0;

@@ -42,3 +42,17 @@ for (const [name, taints, tolerations, reason] of cases) {
     assert.deepEqual(s.reasons, reason ? [reason] : []);
   });
 }
+
+test('TaintToleration follows the node: taints added and removed', () => {
+  const plugin = taintToleration();
+  const node = new NodeInfo(makeNode('n'));
+  const pod = new PodInfo(makePod('p'));
+  assert.equal(plugin.filter(new CycleState(), pod, node).isSuccess(), true);
+  node.setNode(makeNode('n', { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] }));
+  assert.equal(plugin.filter(new CycleState(), pod, node).isSuccess(), false);
+  node.setNode(makeNode('n', { taints: [{ key: 'k', effect: 'PreferNoSchedule' }] }));
+  assert.equal(plugin.filter(new CycleState(), pod, node).isSuccess(), true);
+  assert.equal(plugin.score(new CycleState(), pod, node), 1);
+  node.setNode(makeNode('n'));
+  assert.equal(plugin.score(new CycleState(), pod, node), 0);
+});

@@ -11,7 +11,7 @@ export function taintToleration(): FilterPlugin & ScorePlugin {
   return {
     name: Names.TaintToleration,
     filter(_state, pod, node) {
-      const taints = node.node.spec?.taints;
+      const taints = node.taints;
       if (!taints) return SUCCESS;
       const tolerations = pod.pod.spec?.tolerations;
       for (const t of taints) {
@@ -23,7 +23,7 @@ export function taintToleration(): FilterPlugin & ScorePlugin {
       return SUCCESS;
     },
     score(_state, pod, node) {
-      const taints = node.node.spec?.taints;
+      const taints = node.taints;
       if (!taints) return 0;
       const tolerations = pod.pod.spec?.tolerations?.filter(
         (t) => !t.effect || t.effect === 'PreferNoSchedule',
