@@ -170,13 +170,14 @@ export function eventRecorder(
         if (!isReason(e, 'NotFound')) throw e;
       }
     }
+    const last = stamp(t);
     await client.create(EVENTS, {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: o.name, namespace: o.namespace },
       ...ev,
-      firstTimestamp: stamp(o.first),
-      lastTimestamp: stamp(t),
+      firstTimestamp: o.first === t ? last : stamp(o.first),
+      lastTimestamp: last,
       count,
     } as KubeObject);
   };
@@ -204,7 +205,8 @@ export function eventRecorder(
     record(obj, type, reason, message, more = {}) {
       const t = now();
       const m = obj.metadata ?? {};
-      const objectKey = `${m.uid ?? ''}\0${m.namespace ?? ''}/${m.name}\0${more.fieldPath ?? ''}`;
+      // a uid names one object; without one, its namespace and name do
+      const objectKey = `${m.uid ?? `${m.namespace}/${m.name}`}\0${more.fieldPath ?? ''}`;
       // similar events: after `maxSimilar` messages, one combined Event counts them all
       const groupKey = `${objectKey}\0${type}\0${reason}`;
       let group = similar.get(groupKey);
