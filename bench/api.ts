@@ -12,7 +12,12 @@
  *   pod creates/s, gets/s, lists/s (1,000 ConfigMaps), watch events/s to 100 watchers,
  *   p50/p99 latency of creates and gets at 50 concurrent clients, the server's CPU time per
  *   create, get and list, API creates/s over raw store puts/s (same run, same concurrency),
- *   server RSS holding 50,000 ConfigMaps.
+ *   and the RSS of `bin/skiff server --disable-agent` (as users run it: its V8 flags, compile
+ *   cache, controllers and scheduler) holding 50,000 ConfigMaps, settled after the writes.
+ *
+ * The throughput rows run the API server alone (`api.ts serve`, with the V8 flags bin/skiff
+ * gives `skiff server`), so that controllers and the scheduler reacting to the bench's pods do
+ * not load it.
  *
  * Rates are medians of three short runs. The whole run is bounded to a few minutes.
  */
@@ -23,7 +28,6 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import tls from 'node:tls';
-import { getHeapSpaceStatistics } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import YAML from 'yaml';
 
@@ -39,6 +43,7 @@ const RUN_MS = QUICK ? 1000 : 2500;
 /** `--rss-only`: only the RSS row. */
 const RSS_ONLY = process.argv.includes('--rss-only');
 const RSS_OBJECTS = QUICK ? 5000 : 50_000;
+const RSS_SETTLE_MS = 5000;
 const WATCHERS = 100;
 const WATCH_EVENTS = QUICK ? 200 : 1000;
 
@@ -123,27 +128,47 @@ interface ServerChild {
   dir: string;
 }
 
-/**
- * V8 flags for the server child, as the control plane should run. Node 24 lets the young
- * generation grow to 64 MiB semi-spaces on a large machine (128 MiB of new space, which no
- * ordinary GC gives back: measured 128 MiB of the server's 278 MiB after a load burst);
- * 16 MiB (Node 20's default) costs no measurable throughput. bin/skiff should pass the same.
- */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=16'];
+const SKIFF = new URL('../bin/skiff', import.meta.url).pathname;
 
-async function startServer(storeUrl: string, dir: string): Promise<ServerChild> {
+/**
+ * The V8 flags bin/skiff runs `skiff server` with (SKIFF_NODE_OPTIONS replaces them, as it does
+ * there), read from the script so that the throughput server runs as users' does.
+ */
+function skiffServerFlags(): string[] {
+  const own = process.env.SKIFF_NODE_OPTIONS;
+  if (own !== undefined) return own.split(/\s+/).filter(Boolean);
+  const m = /^\s*server\) flags=\(([^)]*)\)/m.exec(readFileSync(SKIFF, 'utf8'));
+  if (!m) throw new Error(`bench-api: no "server) flags=(...)" line in ${SKIFF}`);
+  return m[1].split(/\s+/).filter(Boolean);
+}
+
+/** The API server alone, for the throughput rows. */
+function startServer(storeUrl: string, dir: string): Promise<ServerChild> {
   const proc = spawn(
     process.execPath,
-    [...SERVER_NODE_FLAGS, '--expose-gc', new URL(import.meta.url).pathname, 'serve', storeUrl, dir],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    [...skiffServerFlags(), new URL(import.meta.url).pathname, 'serve', storeUrl, dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  return serverReady(proc, dir, /^ready (\S+)$/m);
+}
+
+/** `bin/skiff server --disable-agent` as users run it, on 127.0.0.1 and free ports, for the RSS row. */
+function startSkiffServer(storeArgs: string[], dir: string): Promise<ServerChild> {
+  const proc = spawn(
+    SKIFF,
+    ['server', '--disable-agent', '--data-dir', dir, '--port', '0', '--bind', '127.0.0.1', ...storeArgs],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return serverReady(proc, dir, /API server listening on (\S+)/);
+}
+
+/** Waits for the server's line naming its URL, then reads the admin credentials from DIR/kubeconfig. */
+async function serverReady(proc: ChildProcess, dir: string, ready: RegExp): Promise<ServerChild> {
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d;
-      const m = /^ready (\S+)$/m.exec(buf);
+      const m = ready.exec(buf);
       if (m) resolve(m[1]);
     });
     proc.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
@@ -339,6 +364,7 @@ async function benchStore(
   name: string,
   storeUrl: (dir: string) => string,
   openRaw: (dir: string) => Promise<import('../src/store/index.ts').Backend>,
+  skiffStoreArgs: string[],
 ): Promise<Row> {
   const row: Row = { store: name };
   const dir = await mkdtemp(join(tmpdir(), `skiff-bench-api-${name}-`));
@@ -354,7 +380,7 @@ async function benchStore(
     // left (as many pods as the create rate allowed) would make a faster server look bigger.
     await stopServer(s);
     const rssDir = join(dir, 'rss');
-    s = await startServer(storeUrl(rssDir), rssDir);
+    s = await startSkiffServer(skiffStoreArgs, rssDir);
     const fresh = { ...base, creds: s.creds };
     const r = await parallel({
       ...fresh,
@@ -364,13 +390,17 @@ async function benchStore(
       prefix: 'rss',
     });
     if (r.errors) throw new Error(`rss fill: ${r.firstError}`);
-    await parallel(
-      { ...fresh, op: 'list', concurrency: 1, durationMs: 1, namespace: 'default', prefix: '' },
-      1,
-    );
-    s.proc.kill('SIGUSR2'); // the server runs a full GC on SIGUSR2
-    await new Promise((res) => setTimeout(res, 1500));
+    // One read, which loads the ConfigMaps into the watch cache where it keeps objects (etcd).
+    // Not a list: its answer (~25 MB here) would be garbage still in the heap when RSS is read.
+    const conn = new Conn(s.creds);
+    const got = await conn.request('GET', '/api/v1/namespaces/default/configmaps/rssw0-0');
+    conn.close();
+    if (got.code !== 200) throw new Error(`rss read: ${got.code} ${got.text.slice(0, 200)}`);
+    // What the server holds once the writes are over, as a user would see it (no forced GC).
+    await new Promise((res) => setTimeout(res, RSS_SETTLE_MS));
     row.rss = await rssMiB(s.proc.pid!);
+    if (process.env.SKIFF_BENCH_MEMORY)
+      log(`${name}: server resident MiB by mapping: ${residentByMapping(s.proc.pid!)}`);
   } catch (e) {
     row.note = (e as Error).message;
   } finally {
@@ -396,7 +426,7 @@ function printTable(rows: Row[]): void {
     ['server CPU µs / create, get, list', (r) => r.cpuUs?.map((n) => f(n)).join(', ') ?? 'n/a'],
     ['raw store puts/s (50 at once)', (r) => f(r.storePuts)],
     ['API creates / store puts', (r) => f(r.ratio, 2)],
-    [`server RSS MiB, ${RSS_OBJECTS.toLocaleString('en')} ConfigMaps`, (r) => f(r.rss)],
+    [`skiff server RSS MiB, ${RSS_OBJECTS.toLocaleString('en')} ConfigMaps`, (r) => f(r.rss)],
   ];
   const w0 = Math.max(...lines.map(([l]) => l.length));
   const cols = rows.map((r) => Math.max(r.store.length, ...lines.map(([, g]) => g(r).length)));
@@ -418,6 +448,7 @@ async function main(): Promise<void> {
         'sqlite',
         (dir) => `sqlite://${join(dir, 'state.db')}`,
         (dir) => openBackend(`sqlite://${join(dir, 'raw.db')}`),
+        ['--store', 'sqlite'],
       ),
     );
   let etcd: import('../src/store/etcd/test-etcd.ts').TestEtcd | undefined;
@@ -436,6 +467,8 @@ async function main(): Promise<void> {
           'etcd',
           (dir) => `${url}?prefix=/api-${basename(dir)}`,
           () => openBackend(`${url}?prefix=/raw`),
+          // the whole server keeps its keys under /registry/, apart from the prefixes above
+          ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(',')],
         ),
       );
     } finally {
@@ -448,12 +481,13 @@ async function main(): Promise<void> {
         'memory',
         () => 'memory://',
         () => openBackend('memory://'),
+        ['--store', 'memory'],
       ),
     );
   printTable(rows);
 }
 
-/** The API server child: `api.ts serve STORE_URL DIR`; prints `ready URL`, GC on SIGUSR2, exits on SIGTERM. */
+/** The API server child: `api.ts serve STORE_URL DIR`; prints `ready URL`, exits on SIGTERM. */
 async function serve(storeUrl: string, dir: string): Promise<void> {
   const { openBackend } = await import('../src/store/index.ts');
   const { builtinRegistry } = await import('../src/api/index.ts');
@@ -466,21 +500,6 @@ async function serve(storeUrl: string, dir: string): Promise<void> {
     registry: builtinRegistry(),
     patch: patchEngine,
   });
-  process.on('SIGUSR2', () => {
-    (globalThis as { gc?: () => void }).gc?.();
-    if (process.env.SKIFF_BENCH_MEMORY) {
-      const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
-      const m = process.memoryUsage();
-      const objects = server.objects.cache?.objectCount ?? 0;
-      process.stderr.write(
-        `bench-api serve: rss ${mib(m.rss)} heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} external ${mib(m.external)} arrayBuffers ${mib(m.arrayBuffers)} cached objects ${objects}\n` +
-          `bench-api serve: resident by mapping: ${residentByMapping()}\n` +
-          `bench-api serve: V8 spaces (used of committed): ${getHeapSpaceStatistics()
-            .map((sp) => `${sp.space_name} ${mib(sp.space_used_size)} of ${mib(sp.physical_space_size)}`)
-            .join(', ')}\n`,
-      );
-    }
-  });
   process.stdout.write(`ready ${server.url}\n`);
   await new Promise((r) => process.once('SIGTERM', r));
   await server.close();
@@ -489,10 +508,10 @@ async function serve(storeUrl: string, dir: string): Promise<void> {
 }
 
 /** Resident memory summed by what is mapped (a file, or anonymous memory), largest first. */
-function residentByMapping(): string {
+function residentByMapping(pid: number): string {
   const sums = new Map<string, number>();
   let name = '';
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) name = head[1] ? basename(head[1]) : 'anonymous';
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
