@@ -18,6 +18,7 @@ export {
   type ListResult,
   type ListWatcher,
   SharedInformer,
+  stripManagedFields,
   type WatchEvent,
   type WatchEventType,
   type WatchOptions,

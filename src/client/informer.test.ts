@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../api/resource.ts';
 import { FakeListWatcher } from './fake-list-watcher.ts';
-import { SharedInformer } from './informer.ts';
+import { SharedInformer, stripManagedFields } from './informer.ts';
 
 function pod(ns: string, name: string, labels: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels } };
@@ -147,4 +147,30 @@ test('waitForSync resolves false when aborted before sync', async () => {
   const p = inf.waitForSync(ac.signal);
   ac.abort();
   assert.equal(await p, false);
+});
+
+test('a transform applies to listed and watched objects before caching (stripManagedFields)', async (t) => {
+  const lw = new FakeListWatcher();
+  const withFields = (name: string) => {
+    const p = pod('a', name);
+    p.metadata!.managedFields = [{ manager: 'kubectl', operation: 'Update' }];
+    return p;
+  };
+  lw.create(withFields('listed'));
+  const inf = new SharedInformer(lw, { transform: stripManagedFields, backoffMs: 5 });
+  const seen: (KubeObject | undefined)[] = [];
+  inf.addEventHandler({ add: (o) => seen.push(o), update: (_, n) => seen.push(n) });
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  void inf.start(ac.signal);
+  await inf.waitForSync(ac.signal);
+  lw.create(withFields('watched'));
+  await until(() => inf.store.size === 2, 'the watched pod');
+  for (const key of ['a/listed', 'a/watched']) {
+    const o = inf.store.get(key)!;
+    assert.equal(o.metadata?.managedFields, undefined, key);
+    assert.equal(o.metadata?.name, key.slice(2));
+  }
+  assert.equal(seen.length, 2);
+  assert.ok(seen.every((o) => o?.metadata?.managedFields === undefined));
 });

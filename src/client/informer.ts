@@ -67,6 +67,19 @@ export interface InformerOptions<T> {
   backoffMs?: number;
   /** Called with errors the informer recovers from (for logs). */
   onError?(err: unknown): void;
+  /** Applied to every object before it is cached and handed out (e.g. `stripManagedFields`). */
+  transform?: (obj: T) => T;
+}
+
+/**
+ * A transform that drops `metadata.managedFields`, which kube-scheduler and
+ * kube-controller-manager do not read either: a third of a small object's size, kept once per
+ * cached object. A write of a cached object without them keeps the stored ones.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  // set to undefined rather than deleted: objects keep one shape
+  if (obj.metadata?.managedFields) obj.metadata.managedFields = undefined;
+  return obj;
 }
 
 /** Does this error (or Status) mean "resourceVersion too old, list again"? */
@@ -85,7 +98,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   #synced = false;
   #syncWaiters: (() => void)[] = [];
   #rv = '';
-  #opts: Required<Omit<InformerOptions<T>, 'indexers' | 'onError'>> & Pick<InformerOptions<T>, 'onError'>;
+  #opts: Required<Omit<InformerOptions<T>, 'indexers' | 'onError' | 'transform'>> &
+    Pick<InformerOptions<T>, 'onError' | 'transform'>;
   #started = false;
 
   constructor(lw: ListWatcher<T>, opts: InformerOptions<T> = {}) {
@@ -96,6 +110,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       pageSize: opts.pageSize ?? 500,
       backoffMs: opts.backoffMs ?? 200,
       onError: opts.onError,
+      transform: opts.transform,
     };
   }
 
@@ -196,7 +211,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   #replace(items: T[]): void {
     const initial = !this.#synced;
     const seen = new Set<string>();
-    for (const obj of items) {
+    const transform = this.#opts.transform;
+    for (let obj of items) {
+      if (transform) obj = transform(obj);
       const key = keyOf(obj);
       seen.add(key);
       const old = this.store.set(obj);
@@ -241,12 +258,13 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   #apply(ev: WatchEvent): void {
-    const obj = ev.object as T;
+    let obj = ev.object as T;
     const rv = obj?.metadata?.resourceVersion;
     if (ev.type === 'BOOKMARK') {
       if (rv) this.#rv = rv;
       return;
     }
+    if (this.#opts.transform) obj = this.#opts.transform(obj);
     const key = keyOf(obj);
     const old = this.store.get(key);
     if (ev.type === 'DELETED') {

@@ -24,6 +24,7 @@ import {
   resourcePath,
   runWhenLeader,
   SharedInformer,
+  stripManagedFields,
 } from '../client/index.ts';
 import type { PluginConfig } from './plugins/registry.ts';
 import { Scheduler } from './scheduler.ts';
@@ -212,7 +213,8 @@ async function runTerm(client: RestClient, o: StartSchedulerOptions, signal: Abo
     return pod;
   };
 
-  const informerOpts = { onError, pageSize: 5000 };
+  // managedFields are never read here: not kept (as kube-scheduler's informers do)
+  const informerOpts = { onError, pageSize: 5000, transform: stripManagedFields };
   // The informers hold plain JSON; the handlers read it as the typed kinds.
   const nodes = new SharedInformer(listWatcherFor(client, NODES), informerOpts) as unknown as Informer<Node>;
   const pods = new SharedInformer(listWatcherFor(client, PODS), informerOpts) as unknown as Informer<Pod>;

@@ -106,3 +106,41 @@ test('batchPeriod: owned changes and status-only changes wait together; spec cha
   await until(3);
   assert.ok(reconciled[2] - t1 < BATCH_MS / 2, `label change reconciled after ${reconciled[2] - t1} ms`);
 });
+
+test('informers keep no managedFields, and a write of a cached object keeps the stored ones', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-controller-fields-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const backend = new MemoryBackend();
+  t.after(() => backend.close());
+  const server = await startApiServer({ dataDir: dir, port: 0, backend, registry: builtinRegistry() });
+  t.after(() => server.close());
+  const client = new RestClient({ server: server.url, connect: server.connect });
+  t.after(() => client.close());
+  await client.create(
+    CONFIGMAPS,
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'default' },
+      data: { a: '1' },
+    } as KubeObject,
+    { fieldManager: 'creator' },
+  );
+  const ac = new AbortController();
+  const informers = new InformerFactory(client);
+  const inf = informers.informerFor(CONFIGMAPS);
+  informers.start(ac.signal);
+  t.after(async () => {
+    ac.abort();
+    await informers.stopped();
+  });
+  assert.ok(await informers.waitForSync(ac.signal));
+  const cached = inf.store.get('default/c')!;
+  assert.equal(cached.metadata?.managedFields, undefined);
+  await client.update(CONFIGMAPS, { ...cached, data: { a: '1', b: '2' } } as KubeObject, {
+    fieldManager: 'controller',
+  });
+  const stored = await client.get(CONFIGMAPS, 'c', { namespace: 'default' });
+  const managers = ((stored.metadata?.managedFields ?? []) as { manager: string }[]).map((f) => f.manager);
+  assert.deepEqual(managers.sort(), ['controller', 'creator']);
+});

@@ -8,6 +8,7 @@ import {
   listWatcherFor,
   type RestClient,
   SharedInformer,
+  stripManagedFields,
 } from '../../client/index.ts';
 
 export function gvrKey(gvr: GroupVersionResource): string {
@@ -33,6 +34,8 @@ export class InformerFactory {
     if (!inf) {
       inf = new SharedInformer(listWatcherFor(this.#client, gvr), {
         resyncPeriodMs: this.#resyncPeriodMs,
+        // no controller reads managedFields (kube-controller-manager drops them too)
+        transform: stripManagedFields,
         onError: (e) => {
           if (!this.#signal?.aborted) console.error(`informer ${key}:`, (e as Error)?.message ?? e);
         },
