@@ -3,8 +3,10 @@
  * `{component: kubelet, host: <node>}`, the container as `involvedObject.fieldPath`
  * (`spec.containers{web}`), and a repeat of the same event (same object, field, type, reason and
  * message) counted on the first one (`count`, `lastTimestamp`) instead of written anew, as
- * client-go's correlator does. Writes run in the background and never hold up a pod worker;
- * when the API is slow, events beyond `maxQueued` are dropped.
+ * client-go's correlator does. Writes run in the background and never hold up a pod worker:
+ * at most `concurrency` at a time (100 pods starting at once are some 400 events: unbounded, each
+ * would open its own connection to the API server), and when the API is slow, events beyond
+ * `maxQueued` are dropped.
  *
  * Reasons used: Pulling, Pulled, Failed, BackOff, ErrImageNeverPull, Created, Started, Killing,
  * Unhealthy, FailedPostStartHook.
@@ -40,10 +42,25 @@ interface Seen {
 export function eventRecorder(
   client: RestClient,
   nodeName: string,
-  opts: { maxQueued?: number; maxRemembered?: number; onError?(e: unknown): void } = {},
+  opts: { concurrency?: number; maxQueued?: number; maxRemembered?: number; onError?(e: unknown): void } = {},
 ): EventRecorder {
   const maxQueued = opts.maxQueued ?? 1000;
   const maxRemembered = opts.maxRemembered ?? 4096;
+  const concurrency = opts.concurrency ?? 8;
+  let writing = 0;
+  const waiting: (() => void)[] = [];
+  /** Runs `fn` in one of `concurrency` slots; a finished write hands its slot to the next. */
+  const inSlot = async (fn: () => Promise<void>): Promise<void> => {
+    if (writing < concurrency) writing++;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else writing--;
+    }
+  };
   // one chain per aggregation key keeps a repeat behind the create it counts on
   const seen = new Map<string, Seen>();
   const chains = new Map<string, Promise<void>>();
@@ -109,7 +126,7 @@ export function eventRecorder(
       const key = [m.uid, fieldPath ?? '', type, reason, message].join('\0');
       queued++;
       const next = (chains.get(key) ?? Promise.resolve())
-        .then(() => write(key, pod, ev))
+        .then(() => inSlot(() => write(key, pod, ev)))
         .catch((e) => opts.onError?.(e))
         .finally(() => {
           queued--;
