@@ -269,3 +269,32 @@ current-context: test
   iac.abort();
   await running;
 });
+
+test('after a burst of requests a client keeps at most 25 idle connections', async (t) => {
+  const http = process.getBuiltinModule('node:http');
+  const open = new Set<unknown>();
+  const server = http.createServer((_req, res) => {
+    // slow enough that all 40 requests are in flight together
+    setTimeout(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(
+        JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' } }),
+      );
+    }, 50);
+  });
+  server.on('connection', (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new RestClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  t.after(async () => {
+    client.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  await Promise.all(Array.from({ length: 40 }, () => client.get(PODS, 'p', { namespace: 'default' })));
+  assert.equal(open.size > 25, true, 'the burst used more than 25 connections');
+  for (let i = 0; i < 100 && open.size > 25; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(open.size, 25);
+});

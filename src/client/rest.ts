@@ -183,16 +183,19 @@ export class RestClient {
     this.#base = this.#url.pathname.replace(/\/$/, '');
     const tls = this.#url.protocol === 'https:';
     this.#mod = tls ? https : http;
+    // After a burst of requests at most 25 idle connections stay open (client-go's
+    // MaxIdleConnsPerHost), not all of them: ~100 KB of TLS buffers each.
+    const keep = { keepAlive: true, maxFreeSockets: 25 };
     if (config.connect) this.#inProcess = new InProcessTransport(config.connect, this.#url.host);
     else if (tls)
       this.#agent = new https.Agent({
-        keepAlive: true,
+        ...keep,
         ca: config.ca,
         cert: config.cert,
         key: config.key,
         rejectUnauthorized: !config.insecureSkipTLSVerify,
       });
-    else this.#agent = new http.Agent({ keepAlive: true });
+    else this.#agent = new http.Agent(keep);
   }
 
   static async fromKubeconfig(path: string, context?: string): Promise<RestClient> {
