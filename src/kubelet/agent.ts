@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isReason } from '../api/errors.ts';
-import { listWatcherFor, PODS, RestClient, SharedInformer } from '../client/index.ts';
+import { listWatcherFor, PODS, RestClient, SharedInformer, stripManagedFields } from '../client/index.ts';
 import { type CriClient, criClient } from '../cri/index.ts';
 import type { ObjectGetter } from './env.ts';
 import { eventRecorder } from './events.ts';
@@ -97,7 +97,8 @@ export async function startAgent(opts: AgentOptions, signal?: AbortSignal): Prom
     const hostIP = opts.hostIP ?? defaultHostIP();
     const pods = new SharedInformer<Json & { metadata: any }>(
       listWatcherFor(client, PODS, { fieldSelector: `spec.nodeName=${opts.nodeName}` }) as any,
-      { onError: (e) => log(`pod watch: ${(e as Error).message}`) },
+      // the agent's status writes without managedFields keep the stored ones
+      { transform: stripManagedFields, onError: (e) => log(`pod watch: ${(e as Error).message}`) },
     );
     const server = await serveKubelet({
       cri,

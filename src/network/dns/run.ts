@@ -4,6 +4,7 @@ import {
   listWatcherFor,
   type RestClient,
   SharedInformer,
+  stripManagedFields,
 } from '../../client/index.ts';
 import type { DnsServer } from './server.ts';
 
@@ -23,8 +24,12 @@ export async function runClusterDns(
   server: DnsServer,
   signal: AbortSignal,
 ): Promise<void> {
-  const services = new SharedInformer<KubeObject>(listWatcherFor(client, SERVICES));
-  const slices = new SharedInformer<KubeObject>(listWatcherFor(client, ENDPOINT_SLICES));
+  const services = new SharedInformer<KubeObject>(listWatcherFor(client, SERVICES), {
+    transform: stripManagedFields,
+  });
+  const slices = new SharedInformer<KubeObject>(listWatcherFor(client, ENDPOINT_SLICES), {
+    transform: stripManagedFields,
+  });
   let pending = false;
   const rebuild = () => {
     if (pending) return;

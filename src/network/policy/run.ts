@@ -12,12 +12,11 @@ import { isReason } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/resource.ts';
 import {
   type GroupVersionResource,
-  type ListWatcher,
   listWatcherFor,
   PODS,
   type RestClient,
   SharedInformer,
-  type WatchEvent,
+  stripManagedFields,
 } from '../../client/index.ts';
 import { debouncedSync } from '../debounced-sync.ts';
 import { NftPolicy, type PolicySyncStats } from './policy.ts';
@@ -64,23 +63,6 @@ export function policyPodView(p: Pod): Pod {
   };
 }
 
-/** `lw` with every object it lists or watches replaced by `view(object)`. */
-function viewed<T>(lw: ListWatcher<T>, view: (o: T) => T): ListWatcher<T> {
-  async function* events(source: AsyncIterable<WatchEvent>): AsyncIterable<WatchEvent> {
-    for await (const ev of source)
-      yield ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED'
-        ? { type: ev.type, object: view(ev.object) }
-        : ev;
-  }
-  return {
-    list: async (opts) => {
-      const page = await lw.list(opts);
-      return { ...page, items: page.items.map(view) };
-    },
-    watch: (opts) => events(lw.watch(opts)),
-  };
-}
-
 /** Runs until `signal` aborts, then removes the policy table. */
 export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSignal): Promise<void> {
   try {
@@ -93,11 +75,15 @@ export async function runNetworkPolicy(o: NetworkPolicyOptions, signal: AbortSig
     return;
   }
   const policy = new NftPolicy({ id: o.id });
-  const pods = new SharedInformer<KubeObject>(
-    viewed(listWatcherFor(o.client, PODS), (p) => policyPodView(p as Pod) as KubeObject),
-  );
-  const namespaces = new SharedInformer<KubeObject>(listWatcherFor(o.client, NAMESPACES));
-  const policies = new SharedInformer<KubeObject>(listWatcherFor(o.client, NETWORK_POLICIES));
+  const pods = new SharedInformer<KubeObject>(listWatcherFor(o.client, PODS), {
+    transform: (p) => policyPodView(p as Pod) as KubeObject,
+  });
+  const namespaces = new SharedInformer<KubeObject>(listWatcherFor(o.client, NAMESPACES), {
+    transform: stripManagedFields,
+  });
+  const policies = new SharedInformer<KubeObject>(listWatcherFor(o.client, NETWORK_POLICIES), {
+    transform: stripManagedFields,
+  });
   try {
     await debouncedSync(
       {

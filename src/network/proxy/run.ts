@@ -19,6 +19,7 @@ import {
   NODES,
   type RestClient,
   SharedInformer,
+  stripManagedFields,
 } from '../../client/index.ts';
 import { debouncedSync } from '../debounced-sync.ts';
 import { NftProxier } from './proxier.ts';
@@ -76,9 +77,11 @@ function sameIngress(a: LoadBalancerIngress[] = [], b: LoadBalancerIngress[] = [
 /** Runs until `signal` aborts, then removes the proxy's table. */
 export async function runServiceProxy(o: ServiceProxyOptions, signal: AbortSignal): Promise<void> {
   const proxier = new NftProxier({ id: o.id });
-  const services = new SharedInformer<Obj>(listWatcherFor(o.client, SERVICES));
-  const slices = new SharedInformer<Obj>(listWatcherFor(o.client, ENDPOINT_SLICES));
-  const nodes = new SharedInformer<Obj>(listWatcherFor(o.client, NODES));
+  // managedFields are a third of a small object; a status write without them keeps the stored ones
+  const opts = { transform: stripManagedFields };
+  const services = new SharedInformer<Obj>(listWatcherFor(o.client, SERVICES), opts);
+  const slices = new SharedInformer<Obj>(listWatcherFor(o.client, ENDPOINT_SLICES), opts);
+  const nodes = new SharedInformer<Obj>(listWatcherFor(o.client, NODES), opts);
 
   // A failed proxier sync still lets the load balancer status be written; each retries on its own.
   const sync = async (retryLater: () => void) => {

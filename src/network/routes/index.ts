@@ -17,7 +17,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { KubeObject } from '../../api/resource.ts';
-import { listWatcherFor, NODES, type RestClient, SharedInformer } from '../../client/index.ts';
+import {
+  listWatcherFor,
+  NODES,
+  type RestClient,
+  SharedInformer,
+  stripManagedFields,
+} from '../../client/index.ts';
 
 const run = promisify(execFile);
 
@@ -126,6 +132,7 @@ export async function syncRoutes(want: NodeRoute[], log: (m: string) => void = (
 export async function runNodeRoutes(o: NodeRoutesOptions, signal: AbortSignal): Promise<void> {
   const log = o.log ?? ((m: string) => process.stderr.write(`routes: ${m}\n`));
   const informer = new SharedInformer<Node>(listWatcherFor(o.client, NODES) as any, {
+    transform: stripManagedFields,
     onError: (e) => {
       if (!signal.aborted) log(`node watch: ${(e as Error).message}`);
     },
