@@ -77,6 +77,8 @@ export function criClient(endpoint: string, options: CriClientOptions = {}): Cri
     const name = svc[method] ? method : Object.keys(svc).find((k) => camel(k) === method);
     if (!name) return Promise.reject(new Error(`no RPC ${service}.${method}`));
     const def = svc[name];
+    // serveCri answers streaming RPCs itself (UNIMPLEMENTED); only unary ones are called directly
+    if (def.requestStream || def.responseStream) return overSocket(service, method, req);
     const fn = handlerFor(impl, service, def, name);
     if (!fn) return Promise.reject(new CriError(grpc.status.UNIMPLEMENTED, `${name} is not implemented`));
     return new Promise((resolve, reject) => {
