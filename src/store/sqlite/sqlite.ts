@@ -60,9 +60,12 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** What a KeyValue needs of a log row: reads of the current state skip prev_value (for an update, a second copy of the object). */
+/**
+ * What a KeyValue needs of a log row, read as an array (see #tuples): reads skip prev_value (for
+ * an update, a second copy of the object).
+ */
 const KV_COLUMNS = 'l.key, l.value, l.create_revision, l.revision';
-type KvRow = Pick<LogRow, 'key' | 'value' | 'create_revision' | 'revision'>;
+type KvTuple = [key: string, value: string, createRevision: number, modRevision: number];
 const CURRENT_ROW = `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision WHERE c.key = ?`;
 
 /** Compaction deletes history in slices of this many revisions, yielding between them. */
@@ -119,15 +122,15 @@ export class SqliteBackend implements Backend {
   async get(key: string, opts: GetOptions = {}): Promise<{ kv?: KeyValue; revision: number }> {
     const at = this.#readRevision(opts.revision);
     if (at === this.#revision) {
-      const row = this.#one<KvRow>(CURRENT_ROW, key);
+      const row = this.#tuple<KvTuple>(CURRENT_ROW, key);
       return { kv: row && toKeyValue(row), revision: at };
     }
-    const row = this.#one<LogRow>(
-      'SELECT * FROM log WHERE key = ? AND revision <= ? ORDER BY revision DESC LIMIT 1',
+    const row = this.#tuple<[...KvTuple, deleted: number]>(
+      `SELECT ${KV_COLUMNS}, l.deleted FROM log l WHERE l.key = ? AND l.revision <= ? ORDER BY l.revision DESC LIMIT 1`,
       key,
       at,
     );
-    return { kv: row && !row.deleted ? toKeyValue(row) : undefined, revision: at };
+    return { kv: row && !row[4] ? toKeyValue(row) : undefined, revision: at };
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
@@ -140,10 +143,10 @@ export class SqliteBackend implements Backend {
     // No LIMIT clause rather than LIMIT -1: a bound LIMIT costs ~8 µs a query, more than a small list.
     const limited = limit > 0 ? 'LIMIT ?' : '';
     const limitArgs = limit > 0 ? [limit] : [];
-    let rows: KvRow[];
+    let rows: KvTuple[];
     let total: number;
     if (at === this.#revision) {
-      rows = this.#all<KvRow>(
+      rows = this.#tuples<KvTuple>(
         `SELECT ${KV_COLUMNS} FROM current c JOIN log l ON l.revision = c.revision
          WHERE c.key >= ? ${bound.replace('key', 'c.key')} ORDER BY c.key ${limited}`,
         ...args,
@@ -156,8 +159,8 @@ export class SqliteBackend implements Backend {
               ?.n ?? 0);
     } else {
       // SQLite fills the bare columns from the row that holds max(revision): each key as of `at`.
-      const latest = `SELECT *, max(revision) FROM log WHERE key >= ? ${bound} AND revision <= ? GROUP BY key HAVING deleted = 0`;
-      rows = this.#all<LogRow>(`${latest} ORDER BY key ${limited}`, ...args, at, ...limitArgs);
+      const latest = `SELECT ${KV_COLUMNS}, l.deleted, max(l.revision) FROM log l WHERE l.key >= ? ${bound.replace('key', 'l.key')} AND l.revision <= ? GROUP BY l.key HAVING l.deleted = 0`;
+      rows = this.#tuples<KvTuple>(`${latest} ORDER BY l.key ${limited}`, ...args, at, ...limitArgs);
       total =
         limit < 0 || rows.length < limit
           ? rows.length
@@ -322,7 +325,7 @@ export class SqliteBackend implements Backend {
 
   /** One write inside the open transaction; throws a StatusError when its precondition fails. */
   #apply(op: Op): WatchEvent {
-    const prevRow = this.#one<KvRow>(CURRENT_ROW, op.key);
+    const prevRow = this.#tuple<KvTuple>(CURRENT_ROW, op.key);
     const prev = prevRow && toKeyValue(prevRow);
     const revision = this.#revision + 1;
     const insert =
@@ -382,13 +385,28 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  #stmt(sql: string): StatementSync {
-    let s = this.#statements.get(sql);
+  #stmt(sql: string, arrays = false): StatementSync {
+    const id = arrays ? `[]${sql}` : sql;
+    let s = this.#statements.get(id);
     if (!s) {
       s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
+      s.setReturnArrays(arrays);
+      this.#statements.set(id, s);
     }
     return s;
+  }
+
+  /**
+   * Rows as arrays, in the order of the selected columns: node:sqlite makes an array several
+   * times faster than an object with a property per column (a list of 1,000 objects: ~0.6 ms,
+   * not ~2 ms).
+   */
+  #tuples<T extends unknown[]>(sql: string, ...args: (string | number | null)[]): T[] {
+    return this.#stmt(sql, true).all(...args) as unknown[] as T[];
+  }
+
+  #tuple<T extends unknown[]>(sql: string, ...args: (string | number | null)[]): T | undefined {
+    return this.#stmt(sql, true).get(...args) as unknown as T | undefined;
   }
 
   #one<T>(sql: string, ...args: (string | number | null)[]): T | undefined {
@@ -409,12 +427,17 @@ function unexpected(e: unknown): void {
   console.error('store: sqlite: settling a batch failed:', e);
 }
 
-function toKeyValue(row: KvRow): KeyValue {
-  return { key: row.key, value: row.value, createRevision: row.create_revision, modRevision: row.revision };
+function toKeyValue(row: KvTuple | [...KvTuple, ...unknown[]]): KeyValue {
+  return { key: row[0], value: row[1], createRevision: row[2], modRevision: row[3] };
 }
 
 function toEvent(row: LogRow): WatchEvent {
-  const kv = toKeyValue(row);
+  const kv = {
+    key: row.key,
+    value: row.value,
+    createRevision: row.create_revision,
+    modRevision: row.revision,
+  };
   if (row.created) return { type: 'ADDED', kv };
   const prev: KeyValue = {
     key: row.key,
