@@ -56,3 +56,23 @@ test('sqlite commits concurrent writes in groups, each failing or succeeding alo
     ['"1"'],
   );
 });
+
+test('sqlite refuses a second opener of the same file while the first is open, and admits it after close', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-sqlite-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'state.db');
+  const first = new SqliteBackend(path);
+  await first.create('/a', '"1"');
+  assert.throws(() => new SqliteBackend(path), {
+    message: `${path} is in use by another process (another skiff server on this data dir?)`,
+  });
+  // the refused opener left the first one working
+  await first.create('/b', '"2"');
+  await first.close();
+  const second = new SqliteBackend(path);
+  t.after(() => second.close());
+  assert.deepEqual(
+    (await second.list('/')).items.map((kv) => kv.value),
+    ['"1"', '"2"'],
+  );
+});
