@@ -29,6 +29,7 @@ import { ensureClusterDns } from '../network/index.ts';
 import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { Compactor, openBackend } from '../store/index.ts';
+import { startProcessMemoryReducer } from '../util/memory-reducer.ts';
 import { writeJoinToken } from './join-token.ts';
 import { type RunningNode, startNode } from './node.ts';
 
@@ -297,10 +298,14 @@ export async function serverCommand(args: string[]): Promise<number> {
       `join a node: skiff agent --server ${server.url} --token "$(cat ${join(flags.dataDir, 'join-token')})"\n` +
       `  export KUBECONFIG=${server.kubeconfigPath}\n  kubectl get nodes\n`,
   );
+  // Heap a burst left behind goes back to the system once the server is idle (bin/skiff gives
+  // the server --expose-gc for it; see src/util/memory-reducer.ts).
+  const reducer = startProcessMemoryReducer();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  reducer?.stop();
   process.stdout.write('skiff: shutting down\n');
   await server.close();
   return 0;
