@@ -67,7 +67,6 @@ export type ManageFields = (old: KubeObject | undefined, updated: KubeObject) =>
 export class Ctx {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly url: URL;
   readonly query: URLSearchParams;
   readonly info: RequestInfo;
   readonly def: ResourceDef;
@@ -78,7 +77,7 @@ export class Ctx {
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    url: URL,
+    query: URLSearchParams,
     info: RequestInfo,
     def: ResourceDef,
     parts: ServerParts,
@@ -86,8 +85,7 @@ export class Ctx {
   ) {
     this.req = req;
     this.res = res;
-    this.url = url;
-    this.query = url.searchParams;
+    this.query = query;
     this.info = info;
     this.def = def;
     this.parts = parts;
@@ -161,12 +159,16 @@ export function writeBody(
   body: string | Uint8Array,
   warnings: string[] = [],
 ): void {
-  const headers: Record<string, string | string[] | number> = {
-    'Content-Type': type,
-    'Cache-Control': 'no-cache, private',
-    'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-  };
-  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  // a flat [name, value, ...] list: node:http takes it without walking an object's keys
+  const headers: string[] = [
+    'Content-Type',
+    type,
+    'Cache-Control',
+    'no-cache, private',
+    'Content-Length',
+    String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
+  ];
+  for (const w of warnings) headers.push('Warning', `299 - ${JSON.stringify(w)}`);
   res.writeHead(code, headers);
   if (typeof body !== 'string' || body.length <= LARGE_BODY) res.end(body);
   else writeInPieces(res, body);

@@ -84,8 +84,16 @@ export class Objects {
     const key = objectKey(def, namespace, name);
     const rc = await this.cached(def, freshness);
     if (rc) return rc.get(key);
-    const { kv } = await this.backend.get(key);
-    return kv && { json: withResourceVersion(kv.value, kv.modRevision), modRevision: kv.modRevision };
+    const cache = this.cache;
+    if (cache && !cache.holdsObjects) {
+      const recent = cache.recentRead(key, await this.backend.currentRevision());
+      if (recent) return recent;
+    }
+    const observed = cache?.observed ?? 0;
+    const { kv, revision } = await this.backend.get(key);
+    const hit = kv && { json: withResourceVersion(kv.value, kv.modRevision), modRevision: kv.modRevision };
+    if (hit && cache) cache.rememberRead(key, hit, revision, observed);
+    return hit;
   }
 
   key(def: ResourceDef, namespace: string | undefined, name: string): string {

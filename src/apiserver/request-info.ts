@@ -14,10 +14,8 @@ export interface RequestInfo {
 }
 
 export function parseResourcePath(path: string): RequestInfo | undefined {
-  const parts = path
-    .split('/')
-    .filter((p) => p !== '')
-    .map(decodeURIComponent);
+  const parts = path.split('/').filter((p) => p !== '');
+  if (path.includes('%')) for (let i = 0; i < parts.length; i++) parts[i] = decodeURIComponent(parts[i]);
   let group: string;
   let version: string;
   let rest: string[];
@@ -45,4 +43,22 @@ export function parseResourcePath(path: string): RequestInfo | undefined {
   [info.resource, info.name, info.subresource] = rest;
   if (rest.length > 3) return undefined;
   return info;
+}
+
+/** A request target's characters that the URL parser keeps as they are in a path. */
+const PLAIN_PATH = /^\/[\w\-.~/:@!$&'()*+,;=]*$/;
+
+/**
+ * The path and query of a request target, as the WHATWG URL parser gives them. A plain path
+ * (the usual API path: no percent-escapes, no dot segments, no characters the parser would
+ * escape) is taken as it is, without the parser (~4 µs a request).
+ */
+export function splitTarget(target: string): { pathname: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const raw = q < 0 ? target : target.slice(0, q);
+  if (PLAIN_PATH.test(raw) && !raw.includes('/.') && !target.includes('#')) {
+    return { pathname: raw, query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+  }
+  const url = new URL(target, 'https://localhost');
+  return { pathname: url.pathname, query: url.searchParams };
 }

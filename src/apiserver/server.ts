@@ -29,7 +29,7 @@ import { update } from './handlers/update.ts';
 import { watch } from './handlers/watch.ts';
 import { parseAccept } from './negotiation.ts';
 import { OpenApi } from './openapi.ts';
-import { parseResourcePath } from './request-info.ts';
+import { parseResourcePath, splitTarget } from './request-info.ts';
 
 export const VERSION_INFO = {
   major: '1',
@@ -99,8 +99,9 @@ export class ApiHandler {
   };
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const { pathname, query } = splitTarget(req.url ?? '/');
+    const path =
+      pathname.length > 1 && pathname.endsWith('/') ? pathname.replace(/\/+$/, '') || '/' : pathname;
     const method = req.method ?? 'GET';
     if (
       path === '/healthz' ||
@@ -120,7 +121,7 @@ export class ApiHandler {
       req.resume();
       throw new StatusError('Unauthorized', 'Unauthorized');
     }
-    if (auth) user = await auth.admit(req, user, method, path, url.searchParams);
+    if (auth) user = await auth.admit(req, user, method, path, query);
     if (path === '/version') return writeObject(res, 200, VERSION_INFO);
     if (auth && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
       return writeObject(res, 200, path === '/openid/v1/jwks' ? auth.tokens.jwks() : auth.tokens.discovery());
@@ -168,7 +169,7 @@ export class ApiHandler {
     const def = registry.byResource(info.group, info.version, info.resource);
     if (!def) throw notFoundPath();
     if (def.namespaced === false && info.namespace) throw notFoundPath();
-    await this.#resource(new Ctx(req, res, url, info, def, this.parts, user), method);
+    await this.#resource(new Ctx(req, res, query, info, def, this.parts, user), method);
   }
 
   async #resource(ctx: Ctx, method: string): Promise<void> {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { MemoryBackend } from '../../store/index.ts';
+import { builtinRegistry } from '../../api/index.ts';
+import { MemoryBackend, SqliteBackend } from '../../store/index.ts';
+import { Objects } from '../objects.ts';
 import { RING_SIZE } from './resource-cache.ts';
 import { resourcePrefixOfKey, WatchCache } from './watch-cache.ts';
 
@@ -112,4 +117,79 @@ test('resourcePrefixOfKey', () => {
   assert.equal(resourcePrefixOfKey('/registry/core/pods/ns/a'), '/registry/core/pods/');
   assert.equal(resourcePrefixOfKey('/registry/core/namespaces/a'), '/registry/core/namespaces/');
   assert.equal(resourcePrefixOfKey('/registry/x'), undefined);
+});
+
+// Recently read objects (a store in this process): a get answered from memory is never older
+// than a store read would be, right after writes that went straight to the store, on both
+// in-process stores (SQLite acknowledges a write after its fsync, and the cache hears of it
+// after that; the memory store at once).
+for (const store of ['memory', 'sqlite'] as const) {
+  test(`recently read objects (${store}): never older than the store, dropped on change and delete, bounded`, async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-recent-'));
+    const b = store === 'memory' ? new MemoryBackend() : new SqliteBackend(join(dir, 'state.db'));
+    const cache = new WatchCache(b, { recentReadsBudget: 64 * 1024 });
+    await cache.start();
+    t.after(async () => {
+      await cache.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const def = builtinRegistry().byResource('', 'v1', 'configmaps')!;
+    const objects = new Objects(b, { cache });
+    const key = objects.key(def, 'default', 'a');
+    const rvOf = (json: string | undefined) => Number(JSON.parse(json!).metadata.resourceVersion);
+    let kv = await b.create(key, JSON.stringify({ metadata: { name: 'a' }, data: { n: '0' } }));
+    assert.ok(await cache.fresh());
+    assert.equal(rvOf((await objects.getJson(def, 'default', 'a'))?.json), kv.modRevision);
+    assert.equal(cache.recentReads.count, 1, 'a read is remembered');
+    const hit = await objects.getJson(def, 'default', 'a');
+    assert.equal(rvOf(hit?.json), kv.modRevision);
+    for (let i = 1; i <= 50; i++) {
+      kv = await b.update(
+        key,
+        JSON.stringify({ metadata: { name: 'a' }, data: { n: String(i) } }),
+        kv.modRevision,
+      );
+      // at once, whether or not the cache has heard of the write yet
+      const got = await objects.getJson(def, 'default', 'a');
+      assert.equal(rvOf(got?.json), kv.modRevision, `read after write ${i}`);
+      assert.equal(JSON.parse(got!.json).data.n, String(i));
+      // and again, now possibly from memory
+      assert.equal(rvOf((await objects.getJson(def, 'default', 'a'))?.json), kv.modRevision);
+    }
+    await b.delete(key);
+    assert.equal(await objects.getJson(def, 'default', 'a'), undefined, 'deleted');
+    assert.ok(await cache.fresh());
+    assert.equal(
+      await objects.getJson(def, 'default', 'a'),
+      undefined,
+      'deleted, once the cache heard of it',
+    );
+    // bounded: 200 objects of ~1 KiB read into a 64 KiB budget
+    const pad = 'x'.repeat(1000);
+    for (let i = 0; i < 200; i++)
+      await b.create(
+        objects.key(def, 'default', `p${i}`),
+        JSON.stringify({ metadata: { name: `p${i}` }, data: { pad } }),
+      );
+    assert.ok(await cache.fresh());
+    for (let i = 0; i < 200; i++) assert.ok(await objects.getJson(def, 'default', `p${i}`));
+    const { count, size } = cache.recentReads;
+    assert.ok(size <= 64 * 1024 && count > 30 && count < 70, `count ${count}, size ${size}`);
+  });
+}
+
+test('a remote store (the cache keeps every object) remembers no reads', async (t) => {
+  const b = new MemoryBackend();
+  const cache = new WatchCache(b, { objects: true });
+  await cache.start();
+  t.after(async () => {
+    await cache.close();
+    await b.close();
+  });
+  const def = builtinRegistry().byResource('', 'v1', 'configmaps')!;
+  const objects = new Objects(b, { cache });
+  await b.create(objects.key(def, 'default', 'a'), '{"metadata":{"name":"a"}}');
+  assert.ok(await objects.getJson(def, 'default', 'a'));
+  assert.equal(cache.recentReads.count, 0);
 });
