@@ -259,6 +259,8 @@ interface Row {
   rss?: number;
   /** Server CPU µs per create, get and list (user + system, medians of the runs). */
   cpuUs?: number[];
+  /** The load generator's CPU µs per get (this process, all its threads), sharing the machine. */
+  clientGetCpuUs?: number;
   note?: string;
 }
 
@@ -272,6 +274,7 @@ async function throughput(
   const createCpu: number[] = [];
   const getCpu: number[] = [];
   const listCpu: number[] = [];
+  const clientGetCpu: number[] = [];
   // creates (pods), three runs
   const createRates: number[] = [];
   const createLat: number[] = [];
@@ -296,8 +299,11 @@ async function throughput(
   const names = podNames.slice(0, 2000);
   for (let run = 0; run < RUNS; run++) {
     const cpu = await cpuSeconds(pid);
+    const own = process.cpuUsage();
     const r = await parallel({ ...base, op: 'get-pods', durationMs: RUN_MS, prefix: 'g', names });
     getCpu.push(((await cpuSeconds(pid)) - cpu) / r.done);
+    const used = process.cpuUsage(own);
+    clientGetCpu.push((used.user + used.system) / 1e6 / r.done);
     if (r.errors) throw new Error(`gets: ${r.errors} errors, e.g. ${r.firstError}`);
     getRates.push(r.done / (r.elapsedMs / 1000));
     getLat.push(...r.latencies);
@@ -332,6 +338,7 @@ async function throughput(
   }
   row.lists = median(listRates);
   row.cpuUs = [createCpu, getCpu, listCpu].map((xs) => median(xs) * 1e6);
+  row.clientGetCpuUs = median(clientGetCpu) * 1e6;
 
   // watch fan-out: 100 watchers in one worker, writes from another
   const watchP = runJob({
@@ -424,6 +431,7 @@ function printTable(rows: Row[]): void {
     ['create p50 / p99 ms (50 clients)', (r) => `${f(r.createP50, 1)} / ${f(r.createP99, 1)}`],
     ['get p50 / p99 ms (50 clients)', (r) => `${f(r.getP50, 1)} / ${f(r.getP99, 1)}`],
     ['server CPU µs / create, get, list', (r) => r.cpuUs?.map((n) => f(n)).join(', ') ?? 'n/a'],
+    ['load generator CPU µs / get', (r) => f(r.clientGetCpuUs)],
     ['raw store puts/s (50 at once)', (r) => f(r.storePuts)],
     ['API creates / store puts', (r) => f(r.ratio, 2)],
     [`skiff server RSS MiB, ${RSS_OBJECTS.toLocaleString('en')} ConfigMaps`, (r) => f(r.rss)],
