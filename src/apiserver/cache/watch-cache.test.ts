@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { builtinRegistry } from '../../api/index.ts';
+import type { Backend } from '../../store/backend.ts';
 import { MemoryBackend, SqliteBackend } from '../../store/index.ts';
 import { Objects } from '../objects.ts';
 import { RING_SIZE } from './resource-cache.ts';
@@ -11,14 +12,23 @@ import { resourcePrefixOfKey, WatchCache } from './watch-cache.ts';
 
 const PREFIX = '/registry/core/configmaps/';
 
-test('a cache read after a write sees it (consistent read), and the ring replays after a revision', async (t) => {
-  const b = new MemoryBackend();
-  const cache = new WatchCache(b, { objects: true });
+/** A started cache on a backend; both are closed after the test. */
+async function startedCache<B extends Backend>(
+  t: TestContext,
+  b: B,
+  opts?: ConstructorParameters<typeof WatchCache>[1],
+): Promise<{ b: B; cache: WatchCache }> {
+  const cache = new WatchCache(b, opts);
   await cache.start();
   t.after(async () => {
     await cache.close();
     await b.close();
   });
+  return { b, cache };
+}
+
+test('a cache read after a write sees it (consistent read), and the ring replays after a revision', async (t) => {
+  const { b, cache } = await startedCache(t, new MemoryBackend(), { objects: true });
   const first = await b.create(`${PREFIX}default/a`, '{"metadata":{"name":"a"}}');
   const rc = await cache.resource(PREFIX);
   assert.ok(rc);
@@ -45,13 +55,7 @@ test('a cache read after a write sees it (consistent read), and the ring replays
 });
 
 test('the ring forgets old events: a watch from before it cannot be served from memory', async (t) => {
-  const b = new MemoryBackend();
-  const cache = new WatchCache(b, { objects: true });
-  await cache.start();
-  t.after(async () => {
-    await cache.close();
-    await b.close();
-  });
+  const { b, cache } = await startedCache(t, new MemoryBackend(), { objects: true });
   const rc = await cache.resource(PREFIX);
   assert.ok(rc);
   const start = await b.currentRevision();
@@ -63,13 +67,7 @@ test('the ring forgets old events: a watch from before it cannot be served from 
 });
 
 test('for a store in this process the cache keeps events, not objects, from when a resource is first used', async (t) => {
-  const b = new MemoryBackend();
-  const cache = new WatchCache(b);
-  await cache.start();
-  t.after(async () => {
-    await cache.close();
-    await b.close();
-  });
+  const { b, cache } = await startedCache(t, new MemoryBackend());
   assert.equal(cache.holdsObjects, false);
   const before = await b.create(`${PREFIX}default/old`, '{"metadata":{"name":"old"}}');
   assert.ok(await cache.fresh());
@@ -126,14 +124,9 @@ test('resourcePrefixOfKey', () => {
 for (const store of ['memory', 'sqlite'] as const) {
   test(`recently read objects (${store}): never older than the store, dropped on change and delete, bounded`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'skiff-recent-'));
-    const b = store === 'memory' ? new MemoryBackend() : new SqliteBackend(join(dir, 'state.db'));
-    const cache = new WatchCache(b, { recentReadsBudget: 64 * 1024 });
-    await cache.start();
-    t.after(async () => {
-      await cache.close();
-      await b.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const backend = store === 'memory' ? new MemoryBackend() : new SqliteBackend(join(dir, 'state.db'));
+    const { b, cache } = await startedCache(t, backend, { recentReadsBudget: 64 * 1024 });
     const def = builtinRegistry().byResource('', 'v1', 'configmaps')!;
     const objects = new Objects(b, { cache });
     const key = objects.key(def, 'default', 'a');
@@ -180,13 +173,7 @@ for (const store of ['memory', 'sqlite'] as const) {
 }
 
 test('a remote store (the cache keeps every object) remembers no reads', async (t) => {
-  const b = new MemoryBackend();
-  const cache = new WatchCache(b, { objects: true });
-  await cache.start();
-  t.after(async () => {
-    await cache.close();
-    await b.close();
-  });
+  const { b, cache } = await startedCache(t, new MemoryBackend(), { objects: true });
   const def = builtinRegistry().byResource('', 'v1', 'configmaps')!;
   const objects = new Objects(b, { cache });
   await b.create(objects.key(def, 'default', 'a'), '{"metadata":{"name":"a"}}');
