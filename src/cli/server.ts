@@ -24,14 +24,13 @@ import { runGarbageCollector } from '../controllers/garbage-collector/index.ts';
 import { startControllerManager } from '../controllers/index.ts';
 import { runNamespaceController } from '../controllers/namespace/index.ts';
 import { runNodeIpam } from '../controllers/nodeipam/index.ts';
-import { startHollowNodes } from '../hollow/index.ts';
 import { ensureClusterDns } from '../network/index.ts';
 import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { Compactor, openBackend } from '../store/index.ts';
 import { startProcessMemoryReducer } from '../util/memory-reducer.ts';
 import { writeJoinToken } from './join-token.ts';
-import { type RunningNode, startNode } from './node.ts';
+import type { RunningNode } from './node.ts';
 
 export interface ServerFlags {
   dataDir: string;
@@ -234,7 +233,9 @@ export async function boot(
     await publishRegistry(client, { url: images.url, caPem: images.caPem });
     let node: RunningNode | undefined;
     if (!flags.disableAgent) {
-      // 8
+      // 8: loaded only here (runtime, CRI, kubelet, node networking): a server without an agent
+      // never pays for their code and gRPC, protobuf and tar libraries (~15 MB of RSS)
+      const { startNode } = await import('./node.ts');
       node = await startNode(
         {
           client,
@@ -257,6 +258,7 @@ export async function boot(
       closers.push(() => node!.close());
     }
     if (flags.hollowNodes > 0) {
+      const { startHollowNodes } = await import('../hollow/index.ts');
       const hollow = await startHollowNodes(
         { client, count: flags.hollowNodes, namePrefix: 'hollow-node-' },
         signal,
