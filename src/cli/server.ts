@@ -234,7 +234,7 @@ export async function boot(
     let node: RunningNode | undefined;
     if (!flags.disableAgent) {
       // 8: loaded only here (runtime, CRI, kubelet, node networking): a server without an agent
-      // never pays for their code and gRPC, protobuf and tar libraries (~15 MB of RSS)
+      // never holds their code nor the gRPC and proto-loader libraries (~7 MB of RSS)
       const { startNode } = await import('./node.ts');
       node = await startNode(
         {

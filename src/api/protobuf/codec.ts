@@ -7,7 +7,8 @@
  * Non-pointer fields follow `omitempty`, and the well-known apimachinery types (Time, Quantity,
  * IntOrString, ...) have the custom JSON their Go MarshalJSON methods give them.
  */
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 import { badRequest } from '../errors.ts';
 import { ALIASES, type FieldDef, type MessageDef, parseSchema, toDescriptor } from './notation.ts';
 import { PACKAGES } from './schema.ts';
@@ -38,6 +39,10 @@ const STRING_LISTS = new Set([
   'k8s.io.api.authorization.v1.ExtraValue',
 ]);
 
+// protobufjs (with long.js, ~400 KB of JavaScript) loads with the first codec, i.e. the first
+// protobuf request or watch: a server that only sees JSON clients never holds its code.
+const require = createRequire(import.meta.url);
+
 const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
 
 /** Decodes an embedded object found in a RawExtension that holds protobuf rather than JSON. */
@@ -49,7 +54,8 @@ export class MessageCodec {
 
   constructor() {
     this.#defs = parseSchema(PACKAGES);
-    this.#root = protobuf.Root.fromJSON(toDescriptor(this.#defs) as protobuf.INamespace);
+    const { Root } = require('protobufjs') as typeof protobuf;
+    this.#root = Root.fromJSON(toDescriptor(this.#defs) as protobuf.INamespace);
     this.#root.resolveAll();
   }
 
