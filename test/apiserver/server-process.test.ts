@@ -6,12 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
+import { startTestEtcd } from '../../src/store/index.ts';
 import { kubectl } from './helpers.ts';
 
 const SKIFF = new URL('../../bin/skiff', import.meta.url).pathname;
@@ -184,4 +186,53 @@ test('every ConfigMap acknowledged before kill -9 survives a restart with its re
   assert.deepEqual(lost, [], `acknowledged writes lost or changed (of ${acked.size})`);
   s.proc.kill('SIGTERM');
   assert.equal((await s.exited).code, 0, s.output());
+});
+
+test('skiff server --store etcd, as users run it (no key prefix), serves kubectl and exits 0 on SIGTERM', async (t) => {
+  const etcd = await startTestEtcd();
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-server-etcd-'));
+  let s: Running | undefined;
+  t.after(async () => {
+    killIfRunning(s);
+    await etcd.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  s = await startSkiff(dir, ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(',')]);
+  assert.match(s.output(), /store: etcd/);
+  const kc = join(dir, 'kubeconfig');
+  const created = await kubectl(kc, ['create', 'configmap', 'on-etcd', '--from-literal=k=v']);
+  assert.equal(created.code, 0, created.stderr);
+  const got = await kubectl(kc, ['get', 'configmap', 'on-etcd', '-o', 'jsonpath={.data.k}']);
+  assert.equal(got.stdout, 'v', got.stderr);
+  s.proc.kill('SIGTERM');
+  const { code } = await s.exited;
+  assert.equal(code, 0, s.output());
+});
+
+test('a second skiff server on a data dir in use exits 1 with one line naming the store file', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'skiff-server-twice-'));
+  let s: Running | undefined;
+  t.after(async () => {
+    killIfRunning(s);
+    await rm(dir, { recursive: true, force: true });
+  });
+  s = await startSkiff(dir);
+  const second = spawn(
+    SKIFF,
+    ['server', '--data-dir', dir, '--port', '0', '--bind', '127.0.0.1', '--disable-agent'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  second.stderr!.on('data', (d) => {
+    err += d;
+  });
+  const [code] = (await once(second, 'exit')) as [number | null];
+  assert.equal(code, 1);
+  assert.equal(
+    err,
+    `skiff server: ${join(dir, 'state.db')} is in use by another process (another skiff server on this data dir?)\n`,
+  );
+  // the first one still serves
+  const r = await kubectl(join(dir, 'kubeconfig'), ['get', 'ns', 'default']);
+  assert.equal(r.code, 0, r.stderr);
 });

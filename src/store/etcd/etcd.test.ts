@@ -15,3 +15,16 @@ describeBackend('etcd', async () => {
   if (!etcd) throw new Error('etcd did not start');
   return { backend: new EtcdBackend({ endpoints: etcd.endpoints, prefix: `/t${n++}` }) };
 });
+
+// Without a prefix, as `skiff server --store etcd` opens it: keys start at the root, so this
+// suite has an etcd of its own.
+let bare: TestEtcd | undefined;
+before(async () => {
+  bare = await startTestEtcd();
+});
+after(() => bare?.stop());
+
+describeBackend('etcd without a key prefix', async () => {
+  if (!bare) throw new Error('etcd did not start');
+  return { backend: new EtcdBackend({ endpoints: bare.endpoints }) };
+});

@@ -42,7 +42,7 @@ export class EtcdBackend implements Backend {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.#range({ key: this.#k(''), count_only: true, limit: 1 });
+    const res = await this.#range({ key: this.#probeKey(), count_only: true, limit: 1 });
     return Number(res.header.revision);
   }
 
@@ -235,7 +235,7 @@ export class EtcdBackend implements Backend {
 
   async #readable(revision: number): Promise<boolean> {
     try {
-      await this.#range({ key: this.#k(''), count_only: true, revision });
+      await this.#range({ key: this.#probeKey(), count_only: true, revision });
       return true;
     } catch (e) {
       if (e instanceof StatusError && e.reason === 'Expired') return false;
@@ -249,6 +249,14 @@ export class EtcdBackend implements Backend {
 
   #k(key: string): Buffer {
     return Buffer.from(this.#ns + key);
+  }
+
+  /**
+   * A key to read when only the response's revision matters: etcd refuses an empty key, which
+   * is what the prefix alone is without one (`skiff server --store etcd` keeps no prefix).
+   */
+  #probeKey(): Buffer {
+    return this.#k('\u0000');
   }
 
   #kv(kv: IKeyValue): KeyValue {
