@@ -9,10 +9,14 @@
  *   const loopback = createLoopback(handler.handle, upgradeListener);
  *   new RestClient({ server: url, connect: loopback.connect });
  */
-import http from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { type Duplex, duplexPair } from 'node:stream';
 import type { User } from './context.ts';
 import { authenticateConnection } from './server.ts';
+
+// Not `import http from 'node:http'`: Node 24 builds that import's namespace by reading every
+// export, and its lazy WebSocket exports load undici into the process (~4.6 MiB).
+const http = process.getBuiltinModule('node:http');
 
 export const LOOPBACK_USER: User = { name: 'system:apiserver', groups: ['system:masters'] };
 
@@ -38,8 +42,8 @@ function asSocket(d: Duplex): Duplex {
 }
 
 export function createLoopback(
-  handle: http.RequestListener,
-  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void,
+  handle: RequestListener,
+  upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void,
 ): Loopback {
   const server = http.createServer({ keepAliveTimeout: 0 }, handle);
   server.requestTimeout = 0;

@@ -3,11 +3,13 @@
  * `/containerLogs/{ns}/{pod}/{container}` with the same query (follow, previous, tailLines,
  * sinceSeconds, sinceTime, timestamps, limitBytes). A follow lasts until either side hangs up.
  */
-import http from 'node:http';
 import https from 'node:https';
 import { StatusError } from '../../api/errors.ts';
 import type { Ctx } from '../context.ts';
 import { kubeletTarget } from './kubelet.ts';
+
+// Not `import http from 'node:http'` (its namespace loads undici; see loopback.ts).
+const http = process.getBuiltinModule('node:http');
 
 const PASSED = ['follow', 'previous', 'tailLines', 'sinceSeconds', 'sinceTime', 'timestamps', 'limitBytes'];
 
