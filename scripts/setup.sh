@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything Skiff needs on a Debian 12 machine, and nothing twice.
 # Debian packages: the container runtime (runc, containerd as the alternative CRI),
-# CNI plugins, etcd, skopeo, busybox-static (the test image), kernel tools, and jemalloc (the
-# allocator bin/skiff runs the server on: it gives freed memory back where glibc's keeps it).
+# CNI plugins, etcd, skopeo, busybox-static (the test image), kernel tools.
 # npm packages: from package-lock.json, including Node 24 (the `node` package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(runc conmon containerd etcd-server etcd-client skopeo containernetworking-plugins busybox-static attr
-      iptables nftables iproute2 conntrack kmod procps util-linux libjemalloc2)
+      iptables nftables iproute2 conntrack kmod procps util-linux)
 
 missing=()
 for p in "${DEBS[@]}"; do

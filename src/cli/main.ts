@@ -4,13 +4,6 @@
  */
 const [command, ...args] = process.argv.slice(2);
 
-// bin/skiff preloads jemalloc into the server (see there); what the server starts must not inherit it.
-if (process.env.SKIFF_JEMALLOC) {
-  delete process.env.LD_PRELOAD;
-  delete process.env.MALLOC_CONF;
-  delete process.env.SKIFF_JEMALLOC;
-}
-
 const usage = `usage: skiff <command> [flags]
 
 commands:
