@@ -97,6 +97,67 @@ for (const store of await backendCases()) {
       assert.equal(await exists('default', 'deploy/or'), false);
     });
 
+    it('a dependent of two owners loses the reference to the first one deleted, and goes with the second', async () => {
+      const uids: string[] = [];
+      for (const name of ['two-a', 'two-b']) {
+        let r = await s.kubectl(['create', 'configmap', name]);
+        assert.equal(r.code, 0, r.stderr);
+        r = await s.kubectl(['get', 'configmap', name, '-o', 'jsonpath={.metadata.uid}']);
+        uids.push(r.stdout);
+      }
+      const dependent = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'two-dep',
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'two-a', uid: uids[0] },
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'two-b', uid: uids[1] },
+          ],
+        },
+      };
+      let r = await s.kubectl(['create', '-f', '-'], JSON.stringify(dependent));
+      assert.equal(r.code, 0, r.stderr);
+      r = await s.kubectl(['delete', 'configmap', 'two-a']);
+      assert.equal(r.code, 0, r.stderr);
+      await until('the reference to the deleted owner to go', async () => {
+        const g = await s.kubectl(['get', 'configmap', 'two-dep', '-o', 'json']);
+        assert.equal(g.code, 0, `the dependent went with one owner still there: ${g.stderr}`);
+        const refs = JSON.parse(g.stdout).metadata.ownerReferences ?? [];
+        return refs.length === 1 && refs[0].uid === uids[1];
+      });
+      r = await s.kubectl(['delete', 'configmap', 'two-b']);
+      assert.equal(r.code, 0, r.stderr);
+      await until(
+        'the dependent to go with its last owner',
+        async () => !(await exists('default', 'configmap/two-dep')),
+      );
+    });
+
+    it('a dependent whose owner never existed is deleted', async () => {
+      const dependent = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'no-owner',
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              name: 'ghost',
+              uid: '00000000-0000-4000-8000-000000000000',
+            },
+          ],
+        },
+      };
+      const r = await s.kubectl(['create', '-f', '-'], JSON.stringify(dependent));
+      assert.equal(r.code, 0, r.stderr);
+      await until(
+        'the orphaned dependent to go',
+        async () => !(await exists('default', 'configmap/no-owner')),
+      );
+    });
+
     it('a deleted namespace terminates, loses its contents, then goes', async () => {
       let r = await s.kubectl(['create', 'ns', 'doomed']);
       assert.equal(r.code, 0, r.stderr);
