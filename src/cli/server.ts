@@ -28,7 +28,7 @@ import { ensureClusterDns } from '../network/index.ts';
 import { publishRegistry, startClusterRegistry } from '../registry/index.ts';
 import { startScheduler } from '../scheduler/index.ts';
 import { Compactor, openBackend } from '../store/index.ts';
-import { startProcessMemoryReducer } from '../util/memory-reducer.ts';
+import { reduceHeapNow, startProcessMemoryReducer } from '../util/memory-reducer.ts';
 import { writeJoinToken } from './join-token.ts';
 import type { RunningNode } from './node.ts';
 
@@ -304,8 +304,7 @@ export async function serverCommand(args: string[]): Promise<number> {
   // the server --expose-gc for it; see src/util/memory-reducer.ts). Start-up is such a burst,
   // one the reducer does not see: one memory-reducing collection now gives back the young
   // generation it grew (~16 MB) and the garbage it left.
-  const gc = (globalThis as { gc?: (o: object) => void }).gc;
-  gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  reduceHeapNow();
   const reducer = startProcessMemoryReducer();
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

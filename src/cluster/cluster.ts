@@ -144,7 +144,7 @@ function alive(pid: number | undefined, mark: string): boolean {
   if (!pid) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
+    if (stat[stat.lastIndexOf(')') + 2] === 'Z') return false; // the state follows "(comm) "
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     // Just after spawn the child may not have exec'd yet and still shows our own command line,
     // and while it execs (ip netns exec, unshare, bin/skiff, node) its command line reads empty.

@@ -79,18 +79,29 @@ type ExposedGc = (options?: {
 }) => void;
 
 /**
+ * One memory-reducing full collection now (V8's "last resort" collection: it compacts, shrinks
+ * the young generation and releases pages); false when the process was started without
+ * --expose-gc.
+ */
+export function reduceHeapNow(): boolean {
+  const gc = (globalThis as { gc?: ExposedGc }).gc;
+  if (typeof gc !== 'function') return false;
+  gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  return true;
+}
+
+/**
  * The memory reducer for this process, on V8's heap and event loop; undefined when the process
  * was started without --expose-gc (bin/skiff passes it to `skiff server`).
  */
 export function startProcessMemoryReducer(
   tuning: Pick<MemoryReducerOptions, 'periodMs' | 'quietChecks' | 'quietBelow' | 'growthBytes'> = {},
 ): MemoryReducer | undefined {
-  const gc = (globalThis as { gc?: ExposedGc }).gc;
-  if (typeof gc !== 'function') return undefined;
+  if (typeof (globalThis as { gc?: ExposedGc }).gc !== 'function') return undefined;
   let last = performance.eventLoopUtilization();
   return memoryReducer({
     ...tuning,
-    collect: () => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }),
+    collect: reduceHeapNow,
     heapBytes: () => v8.getHeapStatistics().total_physical_size,
     busySinceLastCall: () => {
       const now = performance.eventLoopUtilization();

@@ -77,8 +77,9 @@ export class WatchCache {
   /**
    * Recently read objects of resources whose objects the cache does not keep, oldest first;
    * eviction gives an entry read since it was last passed a second chance (CLOCK), which keeps
-   * a hit to setting a flag. Every store event for a key drops its entry, and an entry is served only while
-   * the watch has seen every revision the store has, so it is never older than a store read.
+   * a hit to setting a flag. Every store event for a key drops its entry, and an entry is
+   * served only while the watch has seen every revision the store has, so it is never older
+   * than a store read.
    */
   #recent = new Map<string, RecentRead>();
   #recentSize = 0;
